@@ -1,0 +1,138 @@
+"""Training speed: a bare PyTorch loop vs gan_course's learner vs fastai's GANLearner, one DCGAN, one batch size, one process.
+
+Usage: GAN_COURSE_DATA=../shared/data/mnist python benchmarks/train_speed.py [--bs 128] [--steps 20] [--repeats 3] [--device cpu|cuda]
+
+(a) bare: a loop written here in plain PyTorch doing the same algorithm as gan_course (per real batch: one D step on
+    real + detached fakes, one G step on fresh noise through a D with requires_grad off; two torch.optim.Adam).
+(b) gan_course: `gan_learner(...).fit`, so fastai's whole event loop, recorder and callbacks are included.
+(c) fastai: `GANLearner` with `FixedGANSwitcher(1, 1)`: each batch is *either* a critic or a generator step, so one
+    (D step + G step) pair costs two batches, and one pass of the real images through D costs two epochs of the loader.
+All three get their real images from the same one-tensor batcher and Adam(2e-4, betas (0.5, 0.999)), so the
+comparison is of the training loops. Timings interleave (a), (b), (c) `--repeats` times and report medians;
+ratios are against (a) measured in this same process. Peak memory is each variant in a fresh process (RSS on CPU,
+torch.cuda.max_memory_allocated on CUDA).
+"""
+import argparse, multiprocessing as mp, resource, statistics, time, warnings
+warnings.filterwarnings('ignore')
+import torch
+from fastai.vision.gan import GANLearner, FixedGANSwitcher
+from fastai.optimizer import Adam
+from gan_course.data import mnist, gan_dataloaders
+from gan_course.losses import discriminator_loss, generator_loss
+from gan_course.models import dcgan_generator, dcgan_discriminator, dcgan_init
+from gan_course.learner import gan_learner
+
+NZ = 100
+
+
+def networks(device):
+    torch.manual_seed(0)
+    return dcgan_generator().apply(dcgan_init).to(device), dcgan_discriminator().apply(dcgan_init).to(device)
+
+
+def sync(device):
+    if device.type == 'cuda': torch.cuda.synchronize()
+
+
+def bare_loop(dl, steps, device):
+    "(a): seconds for `steps` (D step + G step) pairs in plain PyTorch."
+    G, D = networks(device)
+    g_opt = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999)); d_opt = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
+    batches = [b[0] for _, b in zip(range(steps + 3), dl)]
+    def pair(real):
+        with torch.no_grad(): fake = G(torch.randn(len(real), NZ, device=device))
+        d_loss = discriminator_loss(D(real), D(fake))
+        d_opt.zero_grad(); d_loss.backward(); d_opt.step()
+        for p in D.parameters(): p.requires_grad_(False)
+        g_loss = generator_loss(D(G(torch.randn(len(real), NZ, device=device))))
+        g_opt.zero_grad(); g_loss.backward(); g_opt.step()
+        for p in D.parameters(): p.requires_grad_(True)
+    for real in batches[:3]: pair(real)
+    sync(device); start = time.perf_counter()
+    for real in batches[3:]: pair(real)
+    sync(device); return time.perf_counter() - start
+
+
+def ours(ds, bs, device):
+    G, D = networks(device)
+    return gan_learner(gan_dataloaders(ds, bs=bs, device=device), G, D)
+
+
+def fastais(ds, bs, device):
+    G, D = networks(device)
+    dls = gan_dataloaders(ds, bs=bs, device=device)
+    for dl in dls.loaders: dl.after_batch = lambda b: (torch.randn(len(b[0]), NZ, device=b[0].device), b[0])
+    return GANLearner(dls, G, D, gen_loss_func=lambda fake_pred, output, target: generator_loss(fake_pred),
+                      crit_loss_func=lambda real_pred, fake_pred: discriminator_loss(real_pred, fake_pred),
+                      switcher=FixedGANSwitcher(1, 1), opt_func=lambda p, lr: Adam(p, lr, mom=0.5, sqr_mom=0.999, eps=1e-8, wd=0.),
+                      lr=2e-4, show_img=False)
+
+
+def fit_seconds(learn, n_epochs=1):
+    "Seconds for `learn.fit(n_epochs)` with no progress bar or logging, after a warm-up fit."
+    with learn.no_bar(), learn.no_logging():
+        sync(learn.dls.device); start = time.perf_counter(); learn.fit(n_epochs); sync(learn.dls.device)
+    return time.perf_counter() - start
+
+
+def pair_ms(ds, bs, steps, device, repeats):
+    "Median ms per (D step + G step) for (a), (b), (c), interleaved."
+    sub_ours, sub_fastai = ds[:bs * steps], ds[:bs * 2 * steps] # fastai needs two batches per pair
+    warm = ds[:bs * 3]
+    times = {'a': [], 'b': [], 'c': []}
+    for _ in range(repeats):
+        times['a'].append(bare_loop(gan_dataloaders(ds, bs=bs, device=device).train, steps, device) / steps)
+        learn = ours(warm, bs, device); fit_seconds(learn); learn.dls = gan_dataloaders(sub_ours, bs=bs, device=device)
+        times['b'].append(fit_seconds(learn) / steps)
+        learn = fastais(warm, bs, device); fit_seconds(learn)
+        learn.dls = fastais(sub_fastai, bs, device).dls
+        times['c'].append(fit_seconds(learn) / steps)
+    return {k: 1000 * statistics.median(v) for k, v in times.items()}
+
+
+def epoch_seconds(ds, bs, device):
+    "Seconds for one pass of every real image through D: one loader epoch for (b), two for (c)."
+    learn = ours(ds[:bs * 3], bs, device); fit_seconds(learn); learn.dls = gan_dataloaders(ds, bs=bs, device=device)
+    b = fit_seconds(learn)
+    learn = fastais(ds[:bs * 3], bs, device); fit_seconds(learn); learn.dls = fastais(ds, bs, device).dls
+    c = fit_seconds(learn, 2)
+    return b, c
+
+
+def _peak(variant, bs, steps, device, queue):
+    "Child process: run `variant` for `steps` pairs and report its peak memory in MB."
+    torch.set_num_threads(torch.get_num_threads())
+    ds, device = mnist(), torch.device(device)
+    if variant == 'a': bare_loop(gan_dataloaders(ds, bs=bs, device=device).train, steps, device)
+    else: fit_seconds((ours if variant == 'b' else fastais)(ds[:bs * steps * (1 if variant == 'b' else 2)], bs, device))
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == 'cuda' else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put(peak)
+
+
+def peak_mb(variant, bs, steps, device):
+    ctx = mp.get_context('spawn'); queue = ctx.Queue()
+    p = ctx.Process(target=_peak, args=(variant, bs, steps, str(device), queue)); p.start(); peak = queue.get(); p.join()
+    return peak
+
+
+def main(bs=128, steps=20, repeats=3, device=None):
+    device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    ds = mnist()
+    ms = pair_ms(ds, bs, steps, device, repeats)
+    b_epoch, c_epoch = epoch_seconds(ds, bs, device)
+    mem = {k: peak_mb(k, bs, steps, device) for k in 'abc'}
+    names = {'a': '(a) bare PyTorch loop', 'b': '(b) gan_course gan_learner', 'c': '(c) fastai GANLearner, FixedGANSwitcher(1, 1)'}
+    print(f"DCGAN (G {sum(p.numel() for p in networks('cpu')[0].parameters()):,} params), bs={bs}, {len(ds):,} real images, "
+          f"device={device}{'' if device.type == 'cuda' else f', torch threads={torch.get_num_threads()}'}; median of {repeats} x {steps} pairs\n")
+    print('| variant | ms per (D+G) pair | vs (a) | s per pass of the real images through D | peak memory (MB) |\n|---|---|---|---|---|')
+    epochs = {'a': None, 'b': b_epoch, 'c': c_epoch}
+    for k in 'abc':
+        print(f"| {names[k]} | {ms[k]:.1f} | {ms[k]/ms['a']:.3f} | {'-' if epochs[k] is None else f'{epochs[k]:.1f}'} | {mem[k]:,.0f} |")
+    print(f"\n(b)/(a) per pair = {ms['b']/ms['a']:.3f} (target <= 1.10); (b) epoch / (c) epoch = {b_epoch/c_epoch:.3f} (target < 1)")
+
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--bs', type=int, default=128); p.add_argument('--steps', type=int, default=20)
+    p.add_argument('--repeats', type=int, default=3); p.add_argument('--device', default=None)
+    main(**vars(p.parse_args()))

@@ -1,0 +1,104 @@
+"`gan-course train`: the files a run writes, and bad arguments that exit 2 and write nothing."
+import csv, gzip, subprocess, sys
+from pathlib import Path
+import numpy as np, pytest, torch
+from PIL import Image
+
+from gan_course.cli import main
+from gan_course.sampling import load_generator, generate
+
+
+def run_cli(*args):
+    "Run the installed console script, as a user would."
+    return subprocess.run(['gan-course', *args], capture_output=True, text=True, timeout=600)
+
+
+def test_train_offline_writes_every_file(tmp_path):
+    out = tmp_path/'x'
+    result = run_cli('train', '--data', 'digits', '--epochs', '2', '--out', str(out))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ['generator.safetensors', 'losses.png', 'metrics.csv', 'run.json', 'samples', 'training.gif']
+    with Image.open(out/'training.gif') as gif: assert gif.n_frames == 2
+    assert sorted(p.name for p in (out/'samples').iterdir()) == ['epoch_001.png', 'epoch_002.png']
+    grid = np.asarray(Image.open(out/'samples'/'epoch_002.png'))
+    assert grid.shape == (242, 242, 3) and grid.std() > 0  # 8x8 grid of 28x28 samples, not blank
+    assert Image.open(out/'losses.png').size[0] > 500
+    rows = list(csv.DictReader((out/'metrics.csv').open()))
+    assert [r['epoch'] for r in rows] == ['1', '2'] and list(rows[0]) == ['epoch', 'g_loss', 'd_loss', 'D(x)', 'D(G(z))', 'seconds']
+    assert all(np.isfinite(float(r[k])) for r in rows for k in ('g_loss', 'd_loss', 'D(x)', 'D(G(z))'))
+    assert 0 < float(rows[-1]['D(x)']) < 1
+    generator = load_generator(out/'generator.safetensors')
+    assert generator.config['kind'] == 'dcgan' and generate(generator, 4).shape == (4, 1, 28, 28)
+    assert not list(out.rglob('*.tmp'))
+
+
+def test_train_from_an_image_folder_with_the_mlp(tmp_path):
+    data = tmp_path/'pics'
+    for cls in ('a', 'b'):
+        (data/cls).mkdir(parents=True)
+        for i in range(20): Image.fromarray(np.random.default_rng(i).integers(0, 255, (40, 30), dtype=np.uint8)).save(data/cls/f'{i}.png')
+    assert main(['train', '--data', str(data), '--model', 'mlp', '--size', '16', '--bs', '8', '--epochs', '1', '--out', str(tmp_path/'run')]) == 0
+    generator = load_generator(tmp_path/'run'/'generator.safetensors')
+    assert generate(generator, 2).shape == (2, 1, 16, 16)
+
+
+def test_same_seed_same_generator(tmp_path):
+    args = ['train', '--data', 'digits', '--model', 'mlp', '--epochs', '1', '--bs', '256', '--seed', '3']
+    for name in ('a', 'b'): assert main([*args, '--out', str(tmp_path/name)]) == 0
+    a, b = (load_generator(tmp_path/n/'generator.safetensors') for n in 'ab')
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_help():
+    result = run_cli('train', '--help')
+    assert result.returncode == 0 and '--data' in result.stdout and '--n-d' in result.stdout
+
+
+@pytest.mark.parametrize('bad, message', [
+    (['--epochs', '0'], '--epochs must be at least 1'),
+    (['--bs', '-4'], '--bs must be at least 1'),
+    (['--n-d', '0'], '--n-d must be at least 1'),
+    (['--lr', '0'], '--lr must be positive'),
+    (['--smooth', '0.5'], '--smooth must be in [0, 0.5)'),
+    (['--loss', 'wgan'], "invalid choice: 'wgan'"),
+    (['--model', 'vae'], "invalid choice: 'vae'"),
+    (['--epochs', 'ten'], "invalid int value: 'ten'"),
+    (['--data', 'nowhere/at/all'], 'neither one of mnist, fashion, digits nor an existing folder'),
+    (['--device', 'cuda:7'], 'no CUDA GPU is available'),
+    (['--device', 'toaster'], 'is not a device'),
+    (['--bs', '5000'], 'larger than the dataset (1797 images)'),
+    (['--unknown-flag'], 'unrecognized arguments: --unknown-flag'),
+])
+def test_bad_arguments_exit_2_on_one_line_and_write_nothing(tmp_path, capsys, bad, message):
+    out = tmp_path/'never'
+    assert main(['train', '--data', 'digits', '--out', str(out), *bad]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.startswith('gan-course: error:') and err.count('\n') == 1
+    assert not out.exists()
+
+
+def test_missing_out_and_command(capsys):
+    assert main(['train', '--data', 'digits']) == 2 and 'the following arguments are required: --out' in capsys.readouterr().err
+    assert main([]) == 2
+
+
+def test_existing_results_are_not_overwritten(tmp_path, capsys):
+    out = tmp_path/'old'; out.mkdir(); (out/'metrics.csv').write_text('precious')
+    assert main(['train', '--data', 'digits', '--out', str(out)]) == 2
+    assert 'already exists and is not an empty folder' in capsys.readouterr().err
+    assert (out/'metrics.csv').read_text() == 'precious' and len(list(out.iterdir())) == 1
+
+
+def test_bad_data_folder_is_reported_before_writing(tmp_path, capsys):
+    data = tmp_path/'idx'; data.mkdir()
+    (data/'t10k-images-idx3-ubyte.gz').write_bytes(gzip.compress(bytes([0, 0, 8, 3, 0, 0, 0, 5, 0, 0, 0, 28, 0, 0, 0, 28]) + bytes(100)))
+    (data/'t10k-labels-idx1-ubyte.gz').write_bytes(gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 5]) + bytes(5)))
+    assert main(['train', '--data', str(data), '--out', str(tmp_path/'run')]) == 2
+    assert 'truncated or corrupt' in capsys.readouterr().err and not (tmp_path/'run').exists()
+
+
+def test_dcgan_needs_28_pixels(tmp_path, capsys):
+    data = tmp_path/'big'; data.mkdir()
+    for i in range(4): Image.fromarray(np.zeros((64, 64), np.uint8)).save(data/f'{i}.png')
+    assert main(['train', '--data', str(data), '--size', '64', '--bs', '2', '--out', str(tmp_path/'run')]) == 2
+    assert 'makes 28x28 images but the data is 64x64' in capsys.readouterr().err and not (tmp_path/'run').exists()

@@ -1,0 +1,87 @@
+"""The docs, checked without Quarto: nbdev processes the notebooks (the step before `quarto render`), nbconvert
+renders each to HTML, and every page is checked for its title, figures, math, clean outputs and API docs."""
+import json, re, shutil
+from pathlib import Path
+import nbformat, pytest
+from nbconvert import HTMLExporter
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb'))
+LESSONS_WITH_FIGURES = [n for n in NOTEBOOKS if n[:2].isdigit() and n != '11_cli.ipynb']
+LESSONS_WITH_MATH = ['02_minimax.ipynb']
+LOCAL_PATHS = re.compile(r'(/work/|/root/|/home/\w+|/tmp/|/Users/\w+|C:\\\\Users)')
+
+
+def _clean(nb:dict) -> nbformat.NotebookNode:
+    "Drop what nbdev leaves that nbconvert's validator rejects: extra cell keys and float timings."
+    for cell in nb['cells']:
+        for key in [k for k in cell if k not in ('id', 'cell_type', 'metadata', 'source', 'outputs', 'execution_count', 'attachments')]: del cell[key]
+        cell.get('metadata', {}).pop('execution', None)
+    return nbformat.reads(json.dumps(nb), as_version=4)
+
+
+@pytest.fixture(scope='module')
+def pages(tmp_path_factory):
+    "Every notebook, processed by nbdev for docs and rendered to HTML by nbconvert: {name: html}."
+    from nbdev.quarto import refresh_quarto_yml
+    from nbdev.serve import proc_nbs
+    site = tmp_path_factory.mktemp('site')
+    shutil.copytree(ROOT/'nbs', site/'nbs', ignore=shutil.ignore_patterns('_proc', '.ipynb_checkpoints'))
+    shutil.copytree(ROOT/'gan_course', site/'gan_course', ignore=shutil.ignore_patterns('__pycache__'))
+    shutil.copy(ROOT/'pyproject.toml', site)
+    import os
+    cwd = os.getcwd(); os.chdir(site)
+    try: refresh_quarto_yml(); proc = Path(proc_nbs(n_workers=0))
+    finally: os.chdir(cwd)
+    exporter = HTMLExporter()
+    return {p.name: exporter.from_notebook_node(_clean(json.loads(p.read_text())))[0] for p in proc.glob('*.ipynb')}
+
+
+def _title(name):
+    first = json.loads((ROOT/'nbs'/name).read_text())['cells'][0]
+    return ''.join(first['source']).splitlines()[0].lstrip('# ').strip()
+
+
+def test_every_notebook_has_a_page(pages):
+    assert sorted(pages) == NOTEBOOKS
+
+
+@pytest.mark.parametrize('name', NOTEBOOKS)
+def test_page_has_its_title(pages, name):
+    plain = lambda text: re.sub(r'</?code>|`', '', text)
+    assert plain(_title(name)) in plain(pages[name]), _title(name)
+
+
+@pytest.mark.parametrize('name', LESSONS_WITH_FIGURES)
+def test_lesson_pages_show_figures(pages, name):
+    assert 'data:image/png;base64,' in pages[name]
+
+
+@pytest.mark.parametrize('name', LESSONS_WITH_MATH)
+def test_math_pages_have_math(pages, name):
+    assert '$$' in pages[name] and 'mathjax' in pages[name].lower()
+
+
+@pytest.mark.parametrize('name', NOTEBOOKS)
+def test_committed_outputs_are_clean(name):
+    "No errors, tracebacks or local absolute paths in the outputs the docs show."
+    for cell in json.loads((ROOT/'nbs'/name).read_text())['cells']:
+        for out in cell.get('outputs', []):
+            assert out['output_type'] != 'error', f"{name}: an error output"
+            text = ''.join(out.get('text', '')) + ''.join(''.join(v) for k, v in out.get('data', {}).items() if k.startswith('text/'))
+            assert 'Traceback' not in text, f"{name}: a traceback in an output"
+            assert not LOCAL_PATHS.search(text), f"{name}: a local path in an output: {LOCAL_PATHS.search(text).group(0)}"
+
+
+def test_every_exported_function_is_documented(pages):
+    "nbdev's show_doc renders every exported function and class as a heading on the page of the notebook that defines it."
+    import importlib, inspect
+    headings = set(re.findall(r'<h[2-4][^>]*>\s*(?:<code>)?([\w.]+)', ''.join(pages.values())))
+    missing = []
+    for module in ('data', 'losses', 'models', 'learner', 'sampling', 'cli'):
+        mod = importlib.import_module(f'gan_course.{module}')
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and getattr(obj, '__module__', '') == mod.__name__ and name not in headings:
+                missing.append(f'{module}.{name}')
+    assert not missing, f"exported but not documented on any page: {missing}"
