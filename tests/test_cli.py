@@ -68,6 +68,7 @@ def test_help():
     (['--device', 'toaster'], 'is not a device'),
     (['--bs', '5000'], 'larger than the dataset (1797 images)'),
     (['--unknown-flag'], 'unrecognized arguments: --unknown-flag'),
+    (['--eval-every', '-1'], '--eval-every must be 0 (never) or at least 1'),
 ])
 def test_bad_arguments_exit_2_on_one_line_and_write_nothing(tmp_path, capsys, bad, message):
     out = tmp_path/'never'
@@ -102,3 +103,21 @@ def test_dcgan_needs_28_pixels(tmp_path, capsys):
     for i in range(4): Image.fromarray(np.zeros((64, 64), np.uint8)).save(data/f'{i}.png')
     assert main(['train', '--data', str(data), '--size', '64', '--bs', '2', '--out', str(tmp_path/'run')]) == 2
     assert 'makes 28x28 images but the data is 64x64' in capsys.readouterr().err and not (tmp_path/'run').exists()
+
+
+def test_eval_every_adds_scores_to_the_metrics_file(tmp_path, capsys):
+    out = tmp_path/'scored'
+    assert main(['train', '--data', 'digits', '--model', 'mlp', '--epochs', '2', '--eval-every', '2', '--out', str(out)]) == 0
+    err = capsys.readouterr().err # digits hold out 360 images: a one-line small-sample warning, no source path
+    assert 'gan-course: warning: FID from 360 samples' in err and 'metrics.py' not in err
+    rows = list(csv.DictReader((out/'metrics.csv').open()))
+    assert list(rows[0])[-5:] == ['fid', 'classifier_score', 'confident', 'coverage', 'seconds']
+    assert rows[0]['fid'] == '' and float(rows[1]['fid']) > 0 and 1 <= float(rows[1]['classifier_score']) <= 10
+    assert 0 <= int(float(rows[1]['coverage'])) <= 10
+
+
+def test_eval_every_needs_labels(tmp_path, capsys):
+    data = tmp_path/'flat'; data.mkdir()
+    for i in range(300): Image.fromarray(np.random.default_rng(i).integers(0, 255, (28, 28), dtype=np.uint8)).save(data/f'{i}.png')
+    assert main(['train', '--data', str(data), '--eval-every', '1', '--out', str(tmp_path/'run')]) == 2
+    assert 'unlabelled images' in capsys.readouterr().err and not (tmp_path/'run').exists()
