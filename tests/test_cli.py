@@ -5,6 +5,8 @@ import numpy as np, pytest, torch
 from PIL import Image
 
 from gan_course.cli import main
+from fastai.callback.core import Callback
+from gan_course.reliability import InjectNaN
 from gan_course.sampling import load_generator, generate
 
 
@@ -121,3 +123,34 @@ def test_eval_every_needs_labels(tmp_path, capsys):
     for i in range(300): Image.fromarray(np.random.default_rng(i).integers(0, 255, (28, 28), dtype=np.uint8)).save(data/f'{i}.png')
     assert main(['train', '--data', str(data), '--eval-every', '1', '--out', str(tmp_path/'run')]) == 2
     assert 'unlabelled images' in capsys.readouterr().err and not (tmp_path/'run').exists()
+
+
+def _kept_one_good_epoch(out):
+    "The run folder holds exactly epoch 1's files, complete and loadable, and no temporary file."
+    assert [r['epoch'] for r in csv.DictReader((out/'metrics.csv').open())] == ['1']
+    assert sorted(p.name for p in (out/'samples').iterdir()) == ['epoch_001.png']
+    generator = load_generator(out/'generator.safetensors')
+    assert all(torch.isfinite(p).all() for p in generator.state_dict().values())
+    assert not list(out.rglob('*.tmp'))
+
+
+def test_divergence_stops_with_epoch_and_step_and_keeps_the_last_good_epoch(tmp_path, capsys):
+    out = tmp_path/'nan'
+    args = ['train', '--data', 'digits', '--model', 'mlp', '--epochs', '3', '--out', str(out)]
+    assert main(args, cbs=[InjectNaN(epoch=2, step=4)]) == 1
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and 'epoch 2, step 4 of 14' in err and 'lower learning rate' in err
+    _kept_one_good_epoch(out)
+
+
+class Interrupt(Callback):
+    "Raise KeyboardInterrupt (as Ctrl-C does) before step 5 of epoch 2."
+    def before_batch(self):
+        if self.training and (self.epoch, self.iter) == (1, 4): raise KeyboardInterrupt()
+
+
+def test_ctrl_c_keeps_the_last_complete_epoch(tmp_path, capsys):
+    out = tmp_path/'stopped'
+    assert main(['train', '--data', 'digits', '--model', 'mlp', '--epochs', '3', '--out', str(out)], cbs=[Interrupt()]) == 130
+    assert capsys.readouterr().err == 'gan-course: interrupted; the files in --out are those of the last complete epoch.\n'
+    _kept_one_good_epoch(out)
