@@ -21,10 +21,10 @@ from .models import mlp_generator, mlp_discriminator, dcgan_generator, dcgan_dis
 from .learner import gan_learner, plot_gan_history
 from .sampling import save_generator, training_gif
 from .metrics import scorer_for, GANEvaluation
-from .reliability import DivergenceGuard, TrainingDiverged
+from .reliability import TrainingDiverged
 
 # %% auto #0
-__all__ = ['DATASETS', 'KEPT', 'UsageError', 'RunFiles', 'train', 'main']
+__all__ = ['DATASETS', 'UsageError', 'RunFiles', 'train', 'main']
 
 # %% ../nbs/11_cli.ipynb #be123dd7
 DATASETS = {'mnist': mnist, 'fashion': fashion_mnist, 'digits': digits}
@@ -139,7 +139,7 @@ def train(args, cbs=()) -> Path:
     atomic_save(out/'run.json', lambda f: f.write(json.dumps({k: v for k, v in vars(args).items() if k != 'command'}, indent=2).encode()))
     learn = gan_learner(gan_dataloaders(ds, bs=args.bs, device=device), generator.to(device), discriminator.to(device), loss=args.loss,
                         smooth=args.smooth, n_d=args.n_d, n_g=args.n_g, lr=args.lr, sample_seed=args.seed,
-                        cbs=[RunFiles(out), DivergenceGuard(), *evaluation, *cbs])
+                        cbs=[RunFiles(out), *evaluation, *cbs])
     print(f"training --model {args.model} on {len(ds):,} images of {'x'.join(map(str, ds.shape))} from {args.data}, {args.epochs} epochs, device {device}")
     learn.fit(args.epochs)
     print(f"wrote {out}/: samples/, losses.png, metrics.csv, generator.safetensors, training.gif, run.json")
@@ -148,8 +148,6 @@ def train(args, cbs=()) -> Path:
 def _warn_on_one_line(message, category, filename, lineno, file=None, line=None):
     "Show a warning as `gan-course: warning: ...`, without the source file and line."
     print(f"gan-course: warning: {message}", file=sys.stderr)
-
-KEPT = "the files in --out are those of the last complete epoch"
 
 def main(argv=None, cbs=()) -> int:
     "The `gan-course` console script (`cbs`: extra fastai callbacks, for tests and experiments)."
@@ -164,6 +162,6 @@ def main(argv=None, cbs=()) -> int:
         print(f"gan-course: error: {e.reason}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"gan-course: interrupted; {KEPT}.", file=sys.stderr)
+        print("gan-course: interrupted; the files in --out are those of the last complete epoch.", file=sys.stderr)
         return 130
     return 0

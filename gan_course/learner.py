@@ -18,6 +18,7 @@ import warnings
 warnings.filterwarnings('ignore', message='Your generator is empty', module='fastprogress')
 from .data import image_grid
 from .losses import GENERATOR_LOSSES, _check_smooth, sample_noise, discriminator_step, generator_step, generator_loss
+from .reliability import DivergenceGuard # stops a run at its first NaN (lesson 12)
 
 # %% auto #0
 __all__ = ['GAN_STATS', 'GANModule', 'AlternatingTrainer', 'GANStat', 'GANHistory', 'SampleGrids', 'gan_learner', 'plot_gan_history', 'scoring_mode', 'discriminator_accuracy']
@@ -154,7 +155,7 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
     learn = Learner(dls, GANModule(generator, discriminator), loss_func=generator_loss, opt_func=opt_func, lr=lr, wd=wd,
                     moms=(betas[0],)*3, splitter=lambda m: [list(m.generator.parameters())],
                     metrics=[GANStat(k) for k in GAN_STATS],
-                    cbs=[AlternatingTrainer(nz, loss, smooth, n_d, n_g, d_lr_mult), GANHistory(),
+                    cbs=[AlternatingTrainer(nz, loss, smooth, n_d, n_g, d_lr_mult), GANHistory(), DivergenceGuard(),
                          SampleGrids(nz, n_samples, sample_seed, show_samples)] + list(cbs or []), **kwargs)
     learn.recorder.train_metrics, learn.recorder.valid_metrics = True, False
     return learn

@@ -6,14 +6,14 @@ Docs: https://gan-course.github.io/gan_course/evaluation.html.md"""
 
 # %% ../nbs/07_evaluation.ipynb #0dafef2d
 from __future__ import annotations
-import copy, hashlib, time, warnings
-import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+import hashlib, time, warnings
+import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastai.learner import Metric
 from fastai.callback.core import Callback, CancelFitException
 from fastprogress.fastprogress import progress_bar
 from safetensors.torch import load_file, save
-from .data import ImageSet, NO_LABEL, cache_dir, atomic_save, to_tanh_range, image_grid
+from .data import ImageSet, NO_LABEL, cache_dir, atomic_save, to_tanh_range
 from .sampling import load_into, generate
 
 # %% auto #0
@@ -50,11 +50,17 @@ def split_for_scoring(ds:ImageSet) -> tuple:
 
 # %% ../nbs/07_evaluation.ipynb #8607cffb
 def _shifted(x:torch.Tensor, max_shift=2) -> torch.Tensor:
-    "`x` (N, C, H, W) moved by one random whole-pixel offset of at most `max_shift`, with zero fill."
+    "`x` (N, C, H, W) in [-1, 1] moved by one random whole-pixel offset of at most `max_shift`, filling with black (-1)."
     dy, dx = torch.randint(-max_shift, max_shift + 1, (2,)).tolist()
     padded = F.pad(x, [max_shift] * 4, value=-1.)
     h, w = x.shape[-2:]
     return padded[..., max_shift + dy:max_shift + dy + h, max_shift + dx:max_shift + dx + w]
+
+def _untrained_classifier(train:ImageSet) -> DigitClassifier:
+    "A fresh `DigitClassifier` shaped for `train`'s images and classes (which must all be labelled)."
+    _check_labelled(train)
+    n_classes = len(train.classes) if train.classes else int(train.labels.max()) + 1
+    return DigitClassifier(train.shape[0], n_classes, train.shape[1])
 
 def train_classifier(train:ImageSet, # labelled images to learn from
                      epochs=8,        # passes over `train`
@@ -64,11 +70,9 @@ def train_classifier(train:ImageSet, # labelled images to learn from
                      device=None,     # where to train; default: CUDA when present
                     ) -> DigitClassifier:
     "Train a `DigitClassifier` on `train`, with random shifts, and return it in eval mode on the CPU."
-    _check_labelled(train)
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     torch.manual_seed(seed)
-    n_classes = len(train.classes) if train.classes else int(train.labels.max()) + 1
-    model = DigitClassifier(train.shape[0], n_classes, train.shape[1]).to(device)
+    model = _untrained_classifier(train).to(device)
     images, labels = train.images.to(device), train.labels.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     steps = len(images) // bs
@@ -93,11 +97,8 @@ def cached_classifier(train:ImageSet, # labelled images to learn from
                       seed=0,         # training seed
                      ) -> DigitClassifier:
     "`train_classifier(train, epochs, seed=seed)`, trained once and afterwards loaded from the cache folder."
-    _check_labelled(train)
     path = cache_dir()/f'classifier-{_classifier_key(train, epochs=epochs, seed=seed)}.safetensors'
-    if path.exists():
-        n_classes = len(train.classes) if train.classes else int(train.labels.max()) + 1
-        return load_into(DigitClassifier(train.shape[0], n_classes, train.shape[1]), load_file(str(path)), str(path)).eval()
+    if path.exists(): return load_into(_untrained_classifier(train), load_file(str(path)), str(path)).eval()
     model = train_classifier(train, epochs=epochs, seed=seed)
     atomic_save(path, lambda f: f.write(save(model.state_dict())))
     return model
@@ -190,14 +191,16 @@ class GANScorer:
             probs = self.classifier.head(feats).softmax(1)
         return feats, probs
 
+    def _fid_of(self, features:torch.Tensor) -> float: return frechet_distance(*feature_stats(features), *self.real_stats)
+
     def fid(self, images) -> float:
         "FID of `images` against the held-out real images."
-        return frechet_distance(*feature_stats(self.features_and_probs(images)[0]), *self.real_stats)
+        return self._fid_of(self.features_and_probs(images)[0])
 
     def __call__(self, images) -> dict:
         "FID, classifier score, confident share and coverage of `images`."
         feats, probs = self.features_and_probs(images)
-        return dict(fid=frechet_distance(*feature_stats(feats), *self.real_stats), classifier_score=classifier_score(probs),
+        return dict(fid=self._fid_of(feats), classifier_score=classifier_score(probs),
                     confident=confident_share(probs), coverage=coverage(probs))
 
     def score_generator(self, generator:nn.Module, seed=0) -> dict:
