@@ -13,12 +13,12 @@ from fastai.callback.core import Callback, CancelBatchException, CancelValidExce
 from fastai.optimizer import Adam
 import fastai.callback.progress, fastai.callback.schedule # fastai's progress bar as a default callback; fit_one_cycle and friends
 from fastcore.basics import IN_NOTEBOOK
+from fastcore.foundation import L
 import warnings
 # a GAN's validation loader is empty on purpose; fastprogress would warn about it every epoch
 warnings.filterwarnings('ignore', message='Your generator is empty', module='fastprogress')
 from .data import image_grid
 from .losses import GENERATOR_LOSSES, _check_smooth, sample_noise, discriminator_step, generator_step, generator_loss
-from .reliability import DivergenceGuard # stops a run at its first NaN (lesson 12)
 
 # %% auto #0
 __all__ = ['GAN_STATS', 'GANModule', 'AlternatingTrainer', 'GANStat', 'GANHistory', 'SampleGrids', 'gan_learner', 'plot_gan_history', 'scoring_mode', 'discriminator_accuracy']
@@ -53,12 +53,16 @@ class AlternatingTrainer(Callback):
         "Run the discriminator and generator updates on this batch, then skip fastai's own forward and backward."
         if not self.training: return
         self._sync_hypers()
-        real, G, D = self.xb[0], self.model.generator, self.model.discriminator
+        real, (G, D) = self.xb[0], self.networks()
         for _ in range(self.n_d): stats = discriminator_step(G, D, self.learn.d_opt, real, sample_noise(len(real), self.nz, real.device), self.smooth)
         for _ in range(self.n_g): stats |= generator_step(G, D, self.opt, sample_noise(len(real), self.nz, real.device), self.loss)
         self.learn.gan_stats = stats
         self.learn.loss = self.learn.loss_grad = stats['g_loss']
         raise CancelBatchException()
+
+    def networks(self) -> tuple:
+        "The generator and discriminator as this batch's steps call them (lesson 10's conditional trainer binds the batch's labels)."
+        return self.model.generator, self.model.discriminator
 
     def before_validate(self):
         "A GAN has no validation loss: skip validation."
@@ -107,7 +111,7 @@ class SampleGrids(Callback):
         with torch.no_grad(): images = G(self.fixed_noise.to(next(G.parameters()).device)).float().cpu()
         G.train(was_training)
         return images
-    def after_epoch(self):
+    def after_train(self): # not after_epoch: an epoch skipped while resuming from a checkpoint trained nothing new to draw
         self.grids.append(image_grid(self.samples()))
         if self.show and IN_NOTEBOOK:
             from IPython.display import display
@@ -141,7 +145,8 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
                 n_samples=64,           # fixed-noise samples drawn after every epoch
                 sample_seed=0,          # seed of the fixed noise
                 show_samples=False,     # show the fixed-noise grid after every epoch in a notebook
-                cbs=None,               # extra fastai callbacks
+                trainer=AlternatingTrainer, # the callback class that runs the steps (lesson 10: `ConditionalTrainer`)
+                cbs=None,               # extra fastai callbacks (one, or a list)
                 **kwargs,               # passed on to fastai's `Learner`
                ) -> Learner:
     "A fastai `Learner` that trains a GAN: two optimizers, alternating D and G steps on every real batch."
@@ -151,13 +156,16 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
         if not isinstance(value, (int, float)) or value <= 0: raise ValueError(f"{name} must be a positive number, got {value!r}")
     if not (len(betas) == 2 and all(0 <= b < 1 for b in betas)): raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
     nz = _latent_size(generator, nz)
+    from gan_course.reliability import DivergenceGuard, CollapseWatch # lesson 12's watchdogs, which build on this module
     opt_func = lambda params, lr: Adam(params, lr=lr, mom=betas[0], sqr_mom=betas[1], eps=1e-8, wd=wd)
+    steps = trainer(nz, loss, smooth, n_d, n_g, d_lr_mult)
     learn = Learner(dls, GANModule(generator, discriminator), loss_func=generator_loss, opt_func=opt_func, lr=lr, wd=wd,
                     moms=(betas[0],)*3, splitter=lambda m: [list(m.generator.parameters())],
                     metrics=[GANStat(k) for k in GAN_STATS],
-                    cbs=[AlternatingTrainer(nz, loss, smooth, n_d, n_g, d_lr_mult), GANHistory(), DivergenceGuard(),
-                         SampleGrids(nz, n_samples, sample_seed, show_samples)] + list(cbs or []), **kwargs)
+                    cbs=[steps, GANHistory(), DivergenceGuard(), CollapseWatch(),
+                         SampleGrids(nz, n_samples, sample_seed, show_samples)] + list(L(cbs)), **kwargs)
     learn.recorder.train_metrics, learn.recorder.valid_metrics = True, False
+    learn.gan_trainer = steps # the step-running callback, whatever its class (the watchdogs call its `networks()`)
     return learn
 
 # %% ../nbs/04_learner.ipynb #f081744a

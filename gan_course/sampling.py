@@ -18,8 +18,8 @@ from .models import mlp_generator, dcgan_generator
 from .losses import sample_noise
 
 # %% auto #0
-__all__ = ['GENERATOR_BUILDERS', 'save_generator', 'load_into', 'load_generator', 'generate', 'lerp', 'slerp', 'latent_of',
-           'interpolate', 'attribute_direction', 'LatentExplorer', 'training_gif']
+__all__ = ['GENERATOR_BUILDERS', 'save_generator', 'header_json', 'load_into', 'load_generator', 'generate', 'lerp', 'slerp',
+           'latent_of', 'interpolate', 'attribute_direction', 'LatentExplorer', 'training_gif']
 
 # %% ../nbs/08_sampling.ipynb #ad88cc53
 GENERATOR_BUILDERS = {'mlp': mlp_generator, 'dcgan': dcgan_generator}
@@ -37,14 +37,14 @@ def save_generator(generator:nn.Module, # a generator built by a `gan_course.mod
     return atomic_save(path, lambda f: f.write(data))
 
 # %% ../nbs/08_sampling.ipynb #97c28149
-def _read_config(path:Path) -> dict:
-    "The generator config stored in the header of the safetensors file at `path`."
+def header_json(path:Path, key:str, what:str, writer:str) -> dict:
+    "The JSON stored under `key` in the header of the safetensors file at `path`; `what` and `writer` name it in errors."
     try:
         with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
     except (SafetensorError, OSError) as e:
-        raise ValueError(f"{path} is not a safetensors file ({e}). gan_course never unpickles weights: save with save_generator.") from None
-    if 'gan_course_config' not in meta: raise ValueError(f"{path} has no gan_course generator config in its header; it was not written by save_generator.")
-    return json.loads(meta['gan_course_config'])
+        raise ValueError(f"{path} is not a safetensors file ({e}). gan_course never unpickles weights: save with {writer}.") from None
+    if key not in meta: raise ValueError(f"{path} has no gan_course {what} in its header; it was not written by {writer}.")
+    return json.loads(meta[key])
 
 def load_into(module:nn.Module, state:dict, source='the file'):
     "Load `state` into `module`, naming the first missing, unexpected or mis-shaped weight when they do not match."
@@ -65,8 +65,9 @@ def load_generator(path,           # a file written by `save_generator`
     "Rebuild (or fill) a generator from a safetensors file written by `save_generator`, in eval mode."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path} does not exist; pass a .safetensors file written by save_generator or `gan-course train`.")
-    config = _read_config(path)
+    config = header_json(path, 'gan_course_config', 'generator config', 'save_generator')
     if generator is None:
+        import gan_course.conditional # registers lesson 10's conditional generator in GENERATOR_BUILDERS
         kind = config.pop('kind'); generator = GENERATOR_BUILDERS[kind](**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
     return load_into(generator, load_file(str(path)), str(path)).to(device).eval()
 

@@ -1,8 +1,8 @@
 """A catalogue of bad inputs to the API, to weight files and to `gan-course train`: each raises (or exits with) a clear
-error whose type and message are checked, and leaves no file behind, whole or partial.
+error whose type and message are checked, and leaves no file behind, whole or partial, and no run folder changed.
 
 The command-line argument cases of `tests/test_cli.py` and the data-file cases of `tests/test_data.py` add to these."""
-import pickle, torch, torch.nn as nn
+import json, pickle, shutil, torch, torch.nn as nn
 import numpy as np, pytest
 from PIL import Image
 from safetensors.torch import save_file
@@ -10,15 +10,24 @@ from safetensors.torch import save_file
 from gan_course.cli import main
 from gan_course.data import ImageSet, digits
 from gan_course.losses import discriminator_loss, generator_loss
-from gan_course.models import mlp_generator, mlp_discriminator, dcgan_generator
+from gan_course.models import mlp_generator, mlp_discriminator, dcgan_generator, dcgan_discriminator
 from gan_course.learner import gan_learner
 from gan_course.data import gan_dataloaders
 from gan_course.metrics import feature_stats, GANEvaluation, split_for_scoring, _model_input
 from gan_course.sampling import save_generator, load_generator, interpolate, training_gif
+from gan_course.reliability import Checkpoint, read_checkpoint
 
 
 @pytest.fixture(scope='module')
 def small_dls(): return gan_dataloaders(digits()[:256], bs=64)
+
+
+@pytest.fixture(scope='module')
+def finished_run(tmp_path_factory):
+    "A one-epoch `gan-course train` run folder of the MLP on the digits."
+    out = tmp_path_factory.mktemp('runs')/'done'
+    assert main(['train', '--data', 'digits', '--model', 'mlp', '--epochs', '1', '--bs', '256', '--out', str(out)]) == 0
+    return out
 
 
 def _pickle_that_writes(path, marker):
@@ -28,7 +37,7 @@ def _pickle_that_writes(path, marker):
     path.write_bytes(pickle.dumps(Payload()))
 
 
-def _api_cases(tmp, dls):
+def _api_cases(tmp, dls, run):
     "(name, call, exception type, message fragment) for the Python API and for weight files."
     good = tmp/'g.safetensors'
     save_generator(mlp_generator(), good)
@@ -62,6 +71,35 @@ def _api_cases(tmp, dls):
         ('weights: truncated file', lambda: load_generator(tmp/'truncated.safetensors'), ValueError, 'is not a safetensors file'),
         ('weights: safetensors without config', lambda: load_generator(tmp/'no_config.safetensors'), ValueError, 'has no gan_course generator config'),
         ('weights: wrong architecture', lambda: load_generator(good, generator=dcgan_generator()), ValueError, 'but this architecture needs'),
+        ('checkpoint: missing file', lambda: read_checkpoint(tmp/'missing.safetensors'), FileNotFoundError, 'does not exist'),
+        ('checkpoint: a pickle named .safetensors', lambda: read_checkpoint(tmp/'evil.safetensors'), ValueError, 'never unpickles weights'),
+        ('checkpoint: a generator file', lambda: read_checkpoint(good), ValueError, 'has no gan_course checkpoint'),
+        ('checkpoint: resume another architecture', lambda: _resume_fit(dls, run, 2, dcgan=True), ValueError, 'this architecture needs'),
+        ('checkpoint: resume to an epoch it has passed', lambda: _resume_fit(dls, run, 1), ValueError, 'is at epoch 1 already'),
+    ]
+
+
+def _resume_fit(dls, run, epochs, dcgan=False):
+    "Resume the checkpoint of `run` in a new learner and fit for `epochs` epochs."
+    G, D = (dcgan_generator(), dcgan_discriminator()) if dcgan else (mlp_generator(), mlp_discriminator())
+    learn = gan_learner(dls, G, D, cbs=Checkpoint(run/'checkpoint.safetensors', resume=True))
+    with learn.no_bar(), learn.no_logging(): learn.fit(epochs)
+
+
+def _resume_cases(tmp, run):
+    "(name, argv, message fragment) for `gan-course train --resume`: each must leave the run folder as it was."
+    shutil.copytree(run, tmp/'no_checkpoint'); (tmp/'no_checkpoint'/'checkpoint.safetensors').unlink()
+    shutil.copytree(run, tmp/'pickled'); _pickle_that_writes(tmp/'pickled'/'checkpoint.safetensors', tmp/'pwned')
+    shutil.copytree(run, tmp/'bad_json'); (tmp/'bad_json'/'run.json').write_text('{"epochs": ')
+    return [
+        ('resume: no such folder', ['--resume', str(tmp/'nowhere')], 'there is no run.json there'),
+        ('resume: no checkpoint', ['--resume', str(tmp/'no_checkpoint')], 'there is no checkpoint.safetensors there'),
+        ('resume: a pickled checkpoint', ['--resume', str(tmp/'pickled')], 'never unpickles weights'),
+        ('resume: run.json cut short', ['--resume', str(tmp/'bad_json')], 'run.json is not valid JSON'),
+        ('resume: no more epochs to train', ['--resume', str(run)], 'its checkpoint is at epoch 1 of 1 already'),
+        ('resume: a setting that would change the run', ['--resume', str(run), '--epochs', '2', '--lr', '0.1'], 'not --lr'),
+        ('resume: with --out as well', ['--resume', str(run), '--epochs', '2', '--out', str(tmp/'elsewhere')], 'not --out'),
+        ('new run: neither --out nor --resume', ['--data', 'digits'], '--out is required (or --resume DIR'),
     ]
 
 
@@ -82,8 +120,12 @@ def _cli_cases(tmp):
 def _files(folder): return sorted(p.relative_to(folder) for p in folder.rglob('*'))
 
 
-def test_bad_inputs_catalogue(tmp_path, small_dls, capsys):
-    cases = _api_cases(tmp_path, small_dls)
+def _contents(folder): return {p.relative_to(folder): p.read_bytes() for p in folder.rglob('*') if p.is_file()}
+
+
+def test_bad_inputs_catalogue(tmp_path, small_dls, finished_run, capsys):
+    run_files = _contents(finished_run) # before anything below could touch it
+    cases = _api_cases(tmp_path, small_dls, finished_run)
     before = _files(tmp_path)
     for name, call, error, fragment in cases:
         with pytest.raises(error) as caught: call()
@@ -96,5 +138,15 @@ def test_bad_inputs_catalogue(tmp_path, small_dls, capsys):
         err = capsys.readouterr().err
         assert fragment in err and err.count('\n') == 1, f"{name}: {err}"
         assert not out.exists(), f"{name} created the output folder"
-    with capsys.disabled(): print(f"\nbad-input catalogue: {len(cases) + len(cli_cases)} cases, each a clear error and no file left behind")
-    assert len(cases) + len(cli_cases) >= 25
+    resume_cases = _resume_cases(tmp_path, finished_run)
+    copies = {name: _contents(tmp_path/name) for name in ('no_checkpoint', 'pickled', 'bad_json')}
+    for name, argv, fragment in resume_cases:
+        assert main(['train', *argv]) == 2, name
+        err = capsys.readouterr().err
+        assert fragment in err and err.count('\n') == 1, f"{name}: {err}"
+        assert _contents(finished_run) == run_files and not (tmp_path/'elsewhere').exists(), f"{name} changed files"
+        assert all(_contents(tmp_path/n) == c for n, c in copies.items()), f"{name} changed a copied run folder"
+    assert not (tmp_path/'pwned').exists()
+    n = len(cases) + len(cli_cases) + len(resume_cases)
+    with capsys.disabled(): print(f"\nbad-input catalogue: {n} cases, each a clear error and no file left behind")
+    assert n >= 25

@@ -1,12 +1,11 @@
 "`gan-course train`: the files a run writes, and bad arguments that exit 2 and write nothing."
-import csv, gzip, subprocess, sys
+import csv, gzip, json, subprocess, sys
 from pathlib import Path
 import numpy as np, pytest, torch
 from PIL import Image
 
 from gan_course.cli import main
-from fastai.callback.core import Callback
-from gan_course.reliability import InjectNaN
+from gan_course.reliability import InjectNaN, InterruptAt, read_checkpoint
 from gan_course.sampling import load_generator, generate
 
 
@@ -19,7 +18,7 @@ def test_train_offline_writes_every_file(tmp_path):
     out = tmp_path/'x'
     result = run_cli('train', '--data', 'digits', '--epochs', '2', '--out', str(out))
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ['generator.safetensors', 'losses.png', 'metrics.csv', 'run.json', 'samples', 'training.gif']
+    assert sorted(p.name for p in out.iterdir()) == ['checkpoint.safetensors', 'generator.safetensors', 'losses.png', 'metrics.csv', 'run.json', 'samples', 'training.gif']
     with Image.open(out/'training.gif') as gif: assert gif.n_frames == 2
     assert sorted(p.name for p in (out/'samples').iterdir()) == ['epoch_001.png', 'epoch_002.png']
     grid = np.asarray(Image.open(out/'samples'/'epoch_002.png'))
@@ -44,11 +43,13 @@ def test_train_from_an_image_folder_with_the_mlp(tmp_path):
     assert generate(generator, 2).shape == (2, 1, 16, 16)
 
 
-def test_same_seed_same_generator(tmp_path):
-    args = ['train', '--data', 'digits', '--model', 'mlp', '--epochs', '1', '--bs', '256', '--seed', '3']
-    for name in ('a', 'b'): assert main([*args, '--out', str(tmp_path/name)]) == 0
+def test_same_seed_same_generator_and_sample_grids(tmp_path):
+    args = ['train', '--data', 'digits', '--model', 'mlp', '--epochs', '2', '--bs', '256']
+    for name, seed in (('a', '3'), ('b', '3'), ('other', '4')): assert main([*args, '--seed', seed, '--out', str(tmp_path/name)]) == 0
     a, b = (load_generator(tmp_path/n/'generator.safetensors') for n in 'ab')
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+    grids = lambda run: [(tmp_path/run/'samples'/f'epoch_00{i}.png').read_bytes() for i in (1, 2)]
+    assert grids('a') == grids('b') and grids('a')[1] != grids('other')[1]
 
 
 def test_help():
@@ -81,7 +82,7 @@ def test_bad_arguments_exit_2_on_one_line_and_write_nothing(tmp_path, capsys, ba
 
 
 def test_missing_out_and_command(capsys):
-    assert main(['train', '--data', 'digits']) == 2 and 'the following arguments are required: --out' in capsys.readouterr().err
+    assert main(['train', '--data', 'digits']) == 2 and '--out is required (or --resume DIR to continue a run)' in capsys.readouterr().err
     assert main([]) == 2
 
 
@@ -143,14 +144,66 @@ def test_divergence_stops_with_epoch_and_step_and_keeps_the_last_good_epoch(tmp_
     _kept_one_good_epoch(out)
 
 
-class Interrupt(Callback):
-    "Raise KeyboardInterrupt (as Ctrl-C does) before step 5 of epoch 2."
-    def before_batch(self):
-        if self.training and (self.epoch, self.iter) == (1, 4): raise KeyboardInterrupt()
-
-
 def test_ctrl_c_keeps_the_last_complete_epoch(tmp_path, capsys):
     out = tmp_path/'stopped'
-    assert main(['train', '--data', 'digits', '--model', 'mlp', '--epochs', '3', '--out', str(out)], cbs=[Interrupt()]) == 130
-    assert capsys.readouterr().err == 'gan-course: interrupted; the files in --out are those of the last complete epoch.\n'
+    assert main(['train', '--data', 'digits', '--model', 'mlp', '--epochs', '3', '--out', str(out)], cbs=[InterruptAt(epoch=2, step=5)]) == 130
+    assert capsys.readouterr().err == f'gan-course: interrupted; {out} holds the last complete epoch; continue with: gan-course train --resume {out}\n'
     _kept_one_good_epoch(out)
+    assert read_checkpoint(out/'checkpoint.safetensors')[1]['epoch'] == 1
+
+
+def _same_run(a:Path, b:Path):
+    "Two run folders hold identical checkpoints (networks, optimizers, random states, history), generators, grids and metrics."
+    (ta, ma), (tb, mb) = read_checkpoint(a/'checkpoint.safetensors'), read_checkpoint(b/'checkpoint.safetensors')
+    assert ma == mb and ta.keys() == tb.keys() and all(torch.equal(ta[k], tb[k]) for k in ta)
+    assert (a/'generator.safetensors').read_bytes() == (b/'generator.safetensors').read_bytes()
+    assert all((a/'samples'/p.name).read_bytes() == p.read_bytes() for p in (b/'samples').iterdir())
+    without_seconds = lambda run: [r[:-1] for r in csv.reader((run/'metrics.csv').open())]
+    assert without_seconds(a) == without_seconds(b)
+
+
+def test_two_epochs_then_resume_to_four_is_four_straight(tmp_path):
+    args = ['train', '--data', 'digits', '--model', 'dcgan', '--seed', '1', '--device', 'cpu']
+    assert main([*args, '--epochs', '4', '--out', str(tmp_path/'straight')]) == 0
+    assert main([*args, '--epochs', '2', '--out', str(tmp_path/'resumed')]) == 0
+    assert main(['train', '--resume', str(tmp_path/'resumed'), '--epochs', '4']) == 0
+    _same_run(tmp_path/'straight', tmp_path/'resumed')
+    assert len(list((tmp_path/'resumed'/'samples').iterdir())) == 4
+    saved = json.loads((tmp_path/'resumed'/'run.json').read_text()) # the run's own settings, and its device, not --device's default
+    assert (saved['epochs'], saved['device'], saved['seed']) == (4, 'cpu', 1)
+
+
+def test_ctrl_c_in_the_first_epoch_says_there_is_nothing_to_resume(tmp_path, capsys):
+    out = tmp_path/'early'
+    assert main(['train', '--data', 'digits', '--model', 'mlp', '--out', str(out)], cbs=[InterruptAt(epoch=1, step=3)]) == 130
+    assert capsys.readouterr().err == f'gan-course: interrupted; no epoch was complete, so there is nothing to resume; delete {out} and start again\n'
+    assert not (out/'checkpoint.safetensors').exists()
+
+
+def test_ctrl_c_then_resume_is_the_run_never_stopped(tmp_path, capsys):
+    args = ['train', '--data', 'digits', '--model', 'mlp', '--epochs', '3']
+    assert main([*args, '--out', str(tmp_path/'straight')]) == 0
+    assert main([*args, '--out', str(tmp_path/'stopped')], cbs=[InterruptAt(epoch=3, step=2)]) == 130
+    assert main(['train', '--resume', str(tmp_path/'stopped')]) == 0
+    assert 'resuming' in capsys.readouterr().out
+    _same_run(tmp_path/'straight', tmp_path/'stopped')
+
+
+def test_conditional_dcgan_rows_are_classes(tmp_path):
+    out = tmp_path/'cond'
+    assert main(['train', '--data', 'digits', '--conditional', '--epochs', '1', '--out', str(out)]) == 0
+    generator = load_generator(out/'generator.safetensors')
+    assert generator.config['kind'] == 'conditional' and generator.n_classes == 10
+    grid = np.asarray(Image.open(out/'samples'/'epoch_001.png'))
+    assert grid.shape == (302, 302, 3) # 10x10 samples: row k asked for class k
+    assert json.loads((out/'run.json').read_text())['conditional'] is True
+
+
+def test_conditional_needs_labels_and_the_dcgan(tmp_path, capsys):
+    flat = tmp_path/'flat'; flat.mkdir()
+    for i in range(200): Image.fromarray(np.random.default_rng(i).integers(0, 255, (28, 28), dtype=np.uint8)).save(flat/f'{i}.png')
+    assert main(['train', '--data', str(flat), '--conditional', '--out', str(tmp_path/'a')]) == 2
+    assert '--conditional needs labelled images' in capsys.readouterr().err
+    assert main(['train', '--data', 'digits', '--conditional', '--model', 'mlp', '--out', str(tmp_path/'b')]) == 2
+    assert 'leave out --model mlp' in capsys.readouterr().err
+    assert not (tmp_path/'a').exists() and not (tmp_path/'b').exists()
