@@ -7,11 +7,9 @@ Docs: https://gan-course.github.io/gan_course/conditional.html.md"""
 # %% ../nbs/10_conditional.ipynb #0eb981ef
 from __future__ import annotations
 import torch, torch.nn as nn
-import matplotlib.pyplot as plt
 from .models import with_config, dcgan_generator, dcgan_discriminator, dcgan_init
 from .learner import AlternatingTrainer, gan_learner
-from .losses import sample_noise
-from .sampling import GENERATOR_BUILDERS
+from .sampling import GENERATOR_BUILDERS, generate
 
 # %% auto #0
 __all__ = ['balanced_labels', 'ConditionalGenerator', 'conditional_generator', 'ConditionalDiscriminator',
@@ -104,11 +102,7 @@ def label_accuracy(scorer,                # a `GANScorer` (lesson 07) whose clas
     confusion = torch.zeros(n, n, dtype=torch.long).index_put_((labels, predicted), torch.ones_like(labels), accumulate=True)
     return (predicted == labels).float().mean().item(), confusion
 
-def generate_classes(generator:ConditionalGenerator, labels:torch.Tensor, seed=0, bs=500) -> torch.Tensor:
-    "Images of classes `labels` from `generator` in eval mode, reproducible from `seed`."
-    noise = sample_noise(len(labels), generator.nz, rng=torch.Generator().manual_seed(seed))
-    device = next(generator.parameters()).device
-    was_training = generator.training; generator.eval()
-    with torch.no_grad(): images = torch.cat([generator(z.to(device), y.to(device)).cpu() for z, y in zip(noise.split(bs), labels.split(bs))])
-    generator.train(was_training)
-    return images
+def generate_classes(generator:ConditionalGenerator, labels:torch.Tensor, seed=0) -> torch.Tensor:
+    "Images of classes `labels` from `generator`, reproducible from `seed`, on the CPU: lesson 08's `generate` with the labels bound."
+    labels = labels.to(next(generator.parameters()).device)
+    return generate(LabelBound(generator, labels), len(labels), seed, nz=generator.nz).cpu()
