@@ -23,6 +23,7 @@ from .sampling import save_generator, training_gif, header_json
 from .metrics import scorer_for, GANEvaluation
 from .reliability import TrainingDiverged, Checkpoint, CHECKPOINT_KEY
 from .conditional import conditional_generator, conditional_discriminator, conditional_learner
+from .colour import dcgan64_generator, dcgan64_discriminator
 
 # %% auto #0
 __all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'UsageError', 'RunFiles', 'train', 'main']
@@ -38,7 +39,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message): raise UsageError(message)
 
 NEW_RUN_DEFAULTS = dict(data='mnist', model='dcgan', conditional=False, epochs=5, bs=128, lr=2e-4, loss='ns', smooth=0., n_d=1, n_g=1,
-                        seed=0, device='auto', size=28, eval_every=0)
+                        seed=0, device='auto', size=28, channels=1, eval_every=0)
 
 def _parser() -> argparse.ArgumentParser:
     "`gan-course`'s arguments; those left out are None, so that `--resume` can tell what was given (defaults: `NEW_RUN_DEFAULTS`)."
@@ -58,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--n-g', type=int, help='generator steps per real batch (default: 1)')
     t.add_argument('--seed', type=int, help='random seed (default: 0)')
     t.add_argument('--device', help="auto, cpu, cuda or cuda:N (default: auto; with --resume, the run's own)")
-    t.add_argument('--size', type=int, help='image folders only: resize to size x size (default: 28)')
+    t.add_argument('--size', type=int, help='image folders only: resize to size x size (default: 28; 64 for the 64x64 DCGAN of lesson 09)')
+    t.add_argument('--channels', type=int, choices=[1, 3], help='image folders only: 1 to read them grey, 3 for colour (default: 1)')
     t.add_argument('--eval-every', type=int, metavar='K',
                    help='every K epochs, score FID, classifier score and coverage with a classifier trained on the data (labelled data only; default: 0, never)')
     t.add_argument('--out', help='output folder; must not exist yet, or be empty')
@@ -118,7 +120,7 @@ def _device(name:str) -> torch.device:
 
 def _dataset(args):
     "Load the images named by `--data`, turning data errors into `UsageError`."
-    try: return DATASETS[args.data]() if args.data in DATASETS else load_folder(args.data, size=args.size)
+    try: return DATASETS[args.data]() if args.data in DATASETS else load_folder(args.data, size=args.size, channels=args.channels)
     except (ValueError, FileNotFoundError, RuntimeError) as e: raise UsageError(f"--data {args.data}: {e}") from None
 
 def _conditional_networks(ds):
@@ -132,9 +134,12 @@ def _networks(args, ds):
     shape = ds.shape
     if args.conditional and args.model != 'dcgan': raise UsageError("--conditional trains a conditional DCGAN; leave out --model mlp")
     if args.model == 'mlp': return mlp_generator(out_shape=shape), mlp_discriminator(in_shape=shape)
-    if shape[1:] != (28, 28): raise UsageError(f"--model dcgan makes 28x28 images but the data is {shape[1]}x{shape[2]}; use --size 28 or --model mlp")
+    sizes = [(28, 28)] if args.conditional else [(28, 28), (64, 64)]
+    if shape[1:] not in sizes: raise UsageError(f"--model dcgan{' --conditional' if args.conditional else ''} makes {' or '.join(f'{h}x{w}' for h, w in sizes)} "
+                                                f"images but the data is {shape[1]}x{shape[2]}; use --size {' or --size '.join(str(h) for h, _ in sizes)}, or --model mlp")
     if args.conditional: return _conditional_networks(ds)
-    generator, discriminator = dcgan_generator(channels=shape[0]), dcgan_discriminator(channels=shape[0])
+    if shape[1:] == (64, 64): generator, discriminator = dcgan64_generator(width=32, channels=shape[0]), dcgan64_discriminator(channels=shape[0], width=32)
+    else: generator, discriminator = dcgan_generator(channels=shape[0]), dcgan_discriminator(channels=shape[0])
     return generator.apply(dcgan_init), discriminator.apply(dcgan_init)
 
 # %% ../nbs/11_cli.ipynb #2de67729

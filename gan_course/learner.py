@@ -186,11 +186,11 @@ def plot_gan_history(learn:Learner, # a learner made by `gan_learner`, after `fi
         ax.set(title=title, xlabel=f'batch ({steps} per epoch)'); ax.legend(); ax.grid(alpha=0.3)
     return fig
 
-# %% ../nbs/06_dcgan.ipynb #05377e54
+# %% ../nbs/06_dcgan.ipynb #b486319e
 from contextlib import contextmanager
 from .data import to_tanh_range
 
-# %% ../nbs/06_dcgan.ipynb #56dcf6e9
+# %% ../nbs/06_dcgan.ipynb #4865f138
 @contextmanager
 def scoring_mode(discriminator:nn.Module):
     "Eval mode for `discriminator`, except batch norm, which normalises by each batch's own statistics and leaves its running averages untouched."

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch, torch.nn as nn
 
 # %% auto #0
-__all__ = ['with_config', 'mlp_generator', 'mlp_discriminator', 'POOLING', 'ACTIVATIONS', 'dcgan_generator', 'dcgan_discriminator', 'dcgan_init', 'check_dcgan_rules']
+__all__ = ['with_config', 'mlp_generator', 'mlp_discriminator', 'POOLING', 'ACTIVATIONS', 'CPU_RECIPE', 'dcgan_generator', 'dcgan_discriminator', 'dcgan_init', 'check_dcgan_rules', 'recipe_networks']
 
 # %% ../nbs/03_mlp_gan.ipynb #7d84d9f3
 def with_config(module:nn.Module, **config) -> nn.Module:
@@ -44,10 +44,10 @@ def mlp_discriminator(in_shape=(1, 28, 28), # (C, H, W) of the images judged
     layers += [nn.Linear(width, 1)]
     return with_config(nn.Sequential(*layers), kind='mlp', in_shape=tuple(in_shape), hidden=tuple(hidden), leak=leak)
 
-# %% ../nbs/06_dcgan.ipynb #67353425
+# %% ../nbs/06_dcgan.ipynb #2635d883
 import pandas as pd
 
-# %% ../nbs/06_dcgan.ipynb #b4ac84ee
+# %% ../nbs/06_dcgan.ipynb #4437f4ab
 def _act(leak:float) -> nn.Module: return nn.LeakyReLU(leak) if leak else nn.ReLU()
 
 def dcgan_generator(nz=100,        # latent size
@@ -76,7 +76,7 @@ def dcgan_discriminator(channels=1,     # image channels
               nn.Flatten(), nn.Linear(2*width*7*7, 1)]
     return with_config(nn.Sequential(*layers), kind='dcgan', channels=channels, width=width, batchnorm=batchnorm, dropout=dropout, leak=leak)
 
-# %% ../nbs/06_dcgan.ipynb #8d4eabd2
+# %% ../nbs/06_dcgan.ipynb #4e269d18
 def dcgan_init(module:nn.Module):
     "DCGAN initialisation for `module.apply`: conv and linear weights N(0, 0.02), BatchNorm weights N(1, 0.02), biases 0."
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
@@ -85,7 +85,7 @@ def dcgan_init(module:nn.Module):
     elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
         nn.init.normal_(module.weight, 1., 0.02); nn.init.zeros_(module.bias)
 
-# %% ../nbs/06_dcgan.ipynb #c1c61bb5
+# %% ../nbs/06_dcgan.ipynb #b37a988a
 POOLING = (nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d, nn.AdaptiveMaxPool2d, nn.AdaptiveAvgPool2d)
 ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.ELU, nn.GELU, nn.SiLU)
 
@@ -119,3 +119,10 @@ def _rule_checks(generator:nn.Module, discriminator:nn.Module) -> list:
 def check_dcgan_rules(generator:nn.Module, discriminator:nn.Module) -> pd.DataFrame:
     "A table of the five DCGAN rules: whether each holds for these networks, and the evidence."
     return pd.DataFrame(_rule_checks(generator, discriminator), columns=['rule', 'holds', 'evidence']).set_index('rule')
+
+# %% ../nbs/06_dcgan.ipynb #1296329a
+CPU_RECIPE = dict(g_width=64, d_width=32, bs=64, lr=5e-4) # fastest to FID < 2x real-vs-real on 2 CPU cores (benchmarks/time_to_quality.py)
+
+def recipe_networks(recipe:dict=CPU_RECIPE) -> tuple:
+    "The DCGAN (generator, discriminator) pair at `recipe`'s widths, DCGAN-initialised."
+    return dcgan_generator(width=recipe['g_width']).apply(dcgan_init), dcgan_discriminator(width=recipe['d_width']).apply(dcgan_init)

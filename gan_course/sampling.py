@@ -67,7 +67,7 @@ def load_generator(path,           # a file written by `save_generator`
     if not path.is_file(): raise FileNotFoundError(f"{path} does not exist; pass a .safetensors file written by save_generator or `gan-course train`.")
     config = header_json(path, 'gan_course_config', 'generator config', 'save_generator')
     if generator is None:
-        import gan_course.conditional # registers lesson 10's conditional generator in GENERATOR_BUILDERS
+        import gan_course.colour, gan_course.conditional # register lesson 09's colour and lesson 10's conditional generators in GENERATOR_BUILDERS
         kind = config.pop('kind'); generator = GENERATOR_BUILDERS[kind](**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
     return load_into(generator, load_file(str(path)), str(path)).to(device).eval()
 

@@ -16,6 +16,7 @@ from gan_course.data import gan_dataloaders
 from gan_course.metrics import feature_stats, GANEvaluation, split_for_scoring, _model_input
 from gan_course.sampling import save_generator, load_generator, interpolate, training_gif
 from gan_course.reliability import Checkpoint, read_checkpoint
+from gan_course.colour import render_emoji, pets_dog_files
 
 
 @pytest.fixture(scope='module')
@@ -71,6 +72,8 @@ def _api_cases(tmp, dls, run):
         ('weights: truncated file', lambda: load_generator(tmp/'truncated.safetensors'), ValueError, 'is not a safetensors file'),
         ('weights: safetensors without config', lambda: load_generator(tmp/'no_config.safetensors'), ValueError, 'has no gan_course generator config'),
         ('weights: wrong architecture', lambda: load_generator(good, generator=dcgan_generator()), ValueError, 'but this architecture needs'),
+        ('colour: no emoji font', lambda: render_emoji(tmp/'emoji', font_path=tmp/'missing.ttf'), FileNotFoundError, 'apt-get install fonts-noto-color-emoji'),
+        ('colour: a folder without Pets dog photos', lambda: pets_dog_files(tmp), ValueError, 'No dog photos in'),
         ('checkpoint: missing file', lambda: read_checkpoint(tmp/'missing.safetensors'), FileNotFoundError, 'does not exist'),
         ('checkpoint: a pickle named .safetensors', lambda: read_checkpoint(tmp/'evil.safetensors'), ValueError, 'never unpickles weights'),
         ('checkpoint: a generator file', lambda: read_checkpoint(good), ValueError, 'has no gan_course checkpoint'),

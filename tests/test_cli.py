@@ -101,11 +101,24 @@ def test_bad_data_folder_is_reported_before_writing(tmp_path, capsys):
     assert 'truncated or corrupt' in capsys.readouterr().err and not (tmp_path/'run').exists()
 
 
-def test_dcgan_needs_28_pixels(tmp_path, capsys):
+def test_dcgan_needs_28_or_64_pixels(tmp_path, capsys):
     data = tmp_path/'big'; data.mkdir()
     for i in range(4): Image.fromarray(np.zeros((64, 64), np.uint8)).save(data/f'{i}.png')
-    assert main(['train', '--data', str(data), '--size', '64', '--bs', '2', '--out', str(tmp_path/'run')]) == 2
-    assert 'makes 28x28 images but the data is 64x64' in capsys.readouterr().err and not (tmp_path/'run').exists()
+    assert main(['train', '--data', str(data), '--size', '48', '--bs', '2', '--out', str(tmp_path/'run')]) == 2
+    assert 'makes 28x28 or 64x64 images but the data is 48x48; use --size 28 or --size 64, or --model mlp' in capsys.readouterr().err
+    assert not (tmp_path/'run').exists()
+
+
+def test_colour_folder_trains_the_64x64_dcgan(tmp_path):
+    data = tmp_path/'photos'; data.mkdir()
+    for i in range(16): Image.fromarray(np.random.default_rng(i).integers(0, 255, (80, 60, 3), dtype=np.uint8)).save(data/f'{i}.jpg')
+    out = tmp_path/'run'
+    assert main(['train', '--data', str(data), '--size', '64', '--channels', '3', '--bs', '8', '--epochs', '1', '--out', str(out)]) == 0
+    generator = load_generator(out/'generator.safetensors')
+    assert generator.config['kind'] == 'dcgan64' and generate(generator, 2).shape == (2, 3, 64, 64)
+    grid = np.asarray(Image.open(out/'samples'/'epoch_001.png'))
+    assert grid.shape == (8 * 66 + 2, 8 * 66 + 2, 3) and (grid[..., 0] != grid[..., 1]).any() # an 8x8 grid of colour samples
+    assert json.loads((out/'run.json').read_text())['channels'] == 3
 
 
 def test_eval_every_adds_scores_to_the_metrics_file(tmp_path, capsys):
@@ -206,4 +219,9 @@ def test_conditional_needs_labels_and_the_dcgan(tmp_path, capsys):
     assert '--conditional needs labelled images' in capsys.readouterr().err
     assert main(['train', '--data', 'digits', '--conditional', '--model', 'mlp', '--out', str(tmp_path/'b')]) == 2
     assert 'leave out --model mlp' in capsys.readouterr().err
-    assert not (tmp_path/'a').exists() and not (tmp_path/'b').exists()
+    for cls in ('x', 'y'):
+        (tmp_path/'big'/cls).mkdir(parents=True)
+        Image.fromarray(np.zeros((64, 64), np.uint8)).save(tmp_path/'big'/cls/'0.png')
+    assert main(['train', '--data', str(tmp_path/'big'), '--size', '64', '--conditional', '--out', str(tmp_path/'c')]) == 2
+    assert '--model dcgan --conditional makes 28x28 images but the data is 64x64; use --size 28, or --model mlp' in capsys.readouterr().err
+    assert not any((tmp_path/d).exists() for d in 'abc')

@@ -33,7 +33,7 @@ def test_wheel_holds_the_package_only_and_is_small(wheel):
     assert wheel.stat().st_size < 1_000_000, wheel.stat().st_size
     assert not [n for n in names if n.endswith(('.ipynb', '.gz', '.npz', '.png', '.safetensors'))]
     assert {n.split('/')[0] for n in names} == {'gan_course', wheel.name.split('-')[0] + '-' + wheel.name.split('-')[1] + '.dist-info'}
-    for module in ('data', 'losses', 'models', 'learner', 'metrics', 'sampling', 'reliability', 'cli'): assert f'gan_course/{module}.py' in names
+    for module in ('data', 'losses', 'models', 'learner', 'metrics', 'sampling', 'colour', 'conditional', 'reliability', 'cli'): assert f'gan_course/{module}.py' in names
 
 
 def test_version_is_in_one_place(wheel):
