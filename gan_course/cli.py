@@ -120,7 +120,10 @@ def _device(name:str) -> torch.device:
 
 def _dataset(args):
     "Load the images named by `--data`, turning data errors into `UsageError`."
-    try: return DATASETS[args.data]() if args.data in DATASETS else load_folder(args.data, size=args.size, channels=args.channels)
+    builtin = args.data in DATASETS
+    if builtin and (args.size, args.channels) != (NEW_RUN_DEFAULTS['size'], NEW_RUN_DEFAULTS['channels']):
+        raise UsageError(f"--size and --channels apply to a folder of images; --data {args.data} is 28x28 grey, so leave them out")
+    try: return DATASETS[args.data]() if builtin else load_folder(args.data, size=args.size, channels=args.channels)
     except (ValueError, FileNotFoundError, RuntimeError) as e: raise UsageError(f"--data {args.data}: {e}") from None
 
 def _conditional_networks(ds):
@@ -136,7 +139,8 @@ def _networks(args, ds):
     if args.model == 'mlp': return mlp_generator(out_shape=shape), mlp_discriminator(in_shape=shape)
     sizes = [(28, 28)] if args.conditional else [(28, 28), (64, 64)]
     if shape[1:] not in sizes: raise UsageError(f"--model dcgan{' --conditional' if args.conditional else ''} makes {' or '.join(f'{h}x{w}' for h, w in sizes)} "
-                                                f"images but the data is {shape[1]}x{shape[2]}; use --size {' or --size '.join(str(h) for h, _ in sizes)}, or --model mlp")
+                                                f"images but the data is {shape[1]}x{shape[2]}; use --size {' or --size '.join(str(h) for h, _ in sizes)}"
+                                                f"{'' if args.conditional else ', or --model mlp'}")
     if args.conditional: return _conditional_networks(ds)
     if shape[1:] == (64, 64): generator, discriminator = dcgan64_generator(width=32, channels=shape[0]), dcgan64_discriminator(channels=shape[0], width=32)
     else: generator, discriminator = dcgan_generator(channels=shape[0]), dcgan_discriminator(channels=shape[0])

@@ -6,7 +6,7 @@ Docs: https://gan-course.github.io/gan_course/beyond_mnist.html.md"""
 
 # %% ../nbs/09_beyond_mnist.ipynb #d57e7e23
 from __future__ import annotations
-import os, shutil, urllib.request
+import shutil, tempfile, urllib.request
 from pathlib import Path
 import torch, torch.nn as nn
 from PIL import Image, ImageDraw, ImageFont
@@ -44,29 +44,38 @@ def emoji_image(font:ImageFont.FreeTypeFont, # a colour emoji font, e.g. `ImageF
     return square.convert('RGB').resize((size, size), Image.LANCZOS)
 
 # %% auto #0
-__all__ = ['EMOJI_FONT', 'NOT_PICTURES', 'PETS_URL', 'emoji_codepoints', 'emoji_image', 'render_emoji', 'pets_dog_files', 'breed',
-           'link_by_breed', 'pets_dogs', 'can_download', 'upsample_generator', 'dcgan64_generator',
-           'dcgan64_discriminator']
+__all__ = ['EMOJI_FONT', 'NOT_PICTURES', 'PETS_URL', 'emoji_codepoints', 'emoji_image', 'whole_folder', 'render_emoji',
+           'pets_dog_files', 'breed', 'link_by_breed', 'pets_dogs', 'can_download', 'upsample_generator',
+           'dcgan64_generator', 'dcgan64_discriminator']
 
 # %% ../nbs/09_beyond_mnist.ipynb #32171d08
+def whole_folder(folder:Path, # the folder to create; an empty one is replaced
+                 fill,        # fill(partial) writes the contents into the temporary folder `partial`
+                ) -> Path:
+    "Create `folder` by filling a fresh temporary folder beside it and renaming it when complete: it appears whole or not at all."
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f'.{folder.name}.partial-'))
+    try:
+        fill(partial)
+        if folder.is_dir() and not any(folder.iterdir()): folder.rmdir()
+        partial.rename(folder)
+    finally: shutil.rmtree(partial, ignore_errors=True)
+    return folder
+
 def render_emoji(folder=None, # where to write the PNGs; default: `emoji-<size>` in the cache folder
                  size=64,     # side of each image
                  font_path=EMOJI_FONT, # a colour emoji font file
                 ) -> Path:
     "Render every emoji of a colour emoji font as a `size`x`size` PNG into `folder` (once; the folder appears complete or not at all)."
     folder = Path(folder) if folder is not None else cache_dir()/f'emoji-{size}'
-    if folder.is_dir(): return folder
+    if folder.is_dir() and any(folder.iterdir()): return folder
     codepoints = emoji_codepoints(font_path) # fails before anything is written
     font = ImageFont.truetype(str(font_path), 109) # Noto's colour bitmaps exist at 109 px only
-    partial = folder.with_name(f'.{folder.name}.partial-{os.getpid()}')
-    partial.mkdir(parents=True, exist_ok=True)
-    try:
+    def draw(partial):
         for c in progress_bar(codepoints, leave=False):
             image = emoji_image(font, chr(c), size)
             if image is not None: image.save(partial/f'u{c:05x}.png')
-        partial.rename(folder)
-    finally: shutil.rmtree(partial, ignore_errors=True)
-    return folder
+    return whole_folder(folder, draw)
 
 # %% ../nbs/09_beyond_mnist.ipynb #27c6d553
 PETS_URL = 'https://s3.amazonaws.com/fast-ai-imageclas/oxford-iiit-pet.tgz' # fastai's URLs.PETS
@@ -87,14 +96,13 @@ def link_by_breed(files,  # Pets dog photos, e.g. from `pets_dog_files`
                  ) -> Path:
     "Link `files` into `folder`/<breed>/ (the labelled layout `load_image_folder` reads); the folder appears complete or not at all."
     folder = Path(folder)
-    partial = folder.with_name(f'.{folder.name}.partial-{os.getpid()}')
-    try:
+    if not files: raise ValueError("No photos to link: pass the dog photos from `pets_dog_files`.")
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())): raise FileExistsError(f"{folder} exists and is not empty; pass a new folder")
+    def link(partial):
         for f in files:
-            (partial/breed(f)).mkdir(parents=True, exist_ok=True)
+            (partial/breed(f)).mkdir(exist_ok=True)
             (partial/breed(f)/f.name).symlink_to(Path(f).resolve())
-        partial.rename(folder)
-    finally: shutil.rmtree(partial, ignore_errors=True)
-    return folder
+    return whole_folder(folder, link)
 
 def pets_dogs(folder=None, # where to link the photos; default: `pets-dogs` in the cache folder
              ) -> Path:

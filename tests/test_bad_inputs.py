@@ -117,6 +117,7 @@ def _cli_cases(tmp):
         ('cli: --data is a file', ['--data', str(tmp/'a_file.png')], 'is a file; pass the folder'),
         ('cli: --size 0', ['--size', '0'], '--size must be at least 1'),
         ('cli: --lr nan', ['--lr', 'nan'], '--lr must be positive'),
+        ('cli: --channels 3 with a built-in dataset', ['--channels', '3'], '--size and --channels apply to a folder of images'),
     ]
 
 
