@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 from fastai.vision.gan import GANLearner
 from gan_course.data import mnist, gan_dataloaders
 from gan_course.losses import discriminator_loss, generator_loss
-from gan_course.models import dcgan_generator, dcgan_discriminator, dcgan_init, CPU_RECIPE, recipe_networks
+from gan_course.models import CPU_RECIPE, recipe_networks
 from gan_course.learner import gan_learner
 from gan_course.metrics import split_for_scoring, scorer_for
 from gan_course.sampling import generate
@@ -38,7 +38,7 @@ from gan_course.sampling import generate
 def lesson06_dcgan():
     "Lesson 06's DCGAN at Radford's widths, DCGAN-initialised from seed 0."
     torch.manual_seed(0)
-    return dcgan_generator().apply(dcgan_init), dcgan_discriminator().apply(dcgan_init)
+    return recipe_networks(dict(g_width=128, d_width=64))
 
 
 def quiet_fit(learn, n_epochs=1):

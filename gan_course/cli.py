@@ -23,7 +23,7 @@ from .sampling import save_generator, training_gif, header_json
 from .metrics import scorer_for, GANEvaluation
 from .reliability import TrainingDiverged, Checkpoint, CHECKPOINT_KEY
 from .conditional import conditional_generator, conditional_discriminator, conditional_learner
-from .colour import dcgan64_generator, dcgan64_discriminator
+from .colour import dcgan64_pair
 
 # %% auto #0
 __all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'UsageError', 'RunFiles', 'train', 'main']
@@ -142,8 +142,8 @@ def _networks(args, ds):
                                                 f"images but the data is {shape[1]}x{shape[2]}; use --size {' or --size '.join(str(h) for h, _ in sizes)}"
                                                 f"{'' if args.conditional else ', or --model mlp'}")
     if args.conditional: return _conditional_networks(ds)
-    if shape[1:] == (64, 64): generator, discriminator = dcgan64_generator(width=32, channels=shape[0]), dcgan64_discriminator(channels=shape[0], width=32)
-    else: generator, discriminator = dcgan_generator(channels=shape[0]), dcgan_discriminator(channels=shape[0])
+    if shape[1:] == (64, 64): return dcgan64_pair(channels=shape[0])
+    generator, discriminator = dcgan_generator(channels=shape[0]), dcgan_discriminator(channels=shape[0])
     return generator.apply(dcgan_init), discriminator.apply(dcgan_init)
 
 # %% ../nbs/11_cli.ipynb #2de67729

@@ -12,7 +12,7 @@ import torch, torch.nn as nn
 from PIL import Image, ImageDraw, ImageFont
 from fastprogress.fastprogress import progress_bar
 from .data import cache_dir
-from .models import with_config, _act
+from .models import with_config, _act, dcgan_init
 from .sampling import GENERATOR_BUILDERS
 
 EMOJI_FONT = Path('/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf') # Debian's fonts-noto-color-emoji
@@ -44,9 +44,9 @@ def emoji_image(font:ImageFont.FreeTypeFont, # a colour emoji font, e.g. `ImageF
     return square.convert('RGB').resize((size, size), Image.LANCZOS)
 
 # %% auto #0
-__all__ = ['EMOJI_FONT', 'NOT_PICTURES', 'PETS_URL', 'emoji_codepoints', 'emoji_image', 'whole_folder', 'render_emoji',
+__all__ = ['EMOJI_FONT', 'NOT_PICTURES', 'PETS_URL', 'emoji_codepoints', 'emoji_image', 'whole_folder', 'filled', 'render_emoji',
            'pets_dog_files', 'breed', 'link_by_breed', 'pets_dogs', 'can_download', 'upsample_generator',
-           'dcgan64_generator', 'dcgan64_discriminator']
+           'dcgan64_generator', 'dcgan64_discriminator', 'dcgan64_pair']
 
 # %% ../nbs/09_beyond_mnist.ipynb #32171d08
 def whole_folder(folder:Path, # the folder to create; an empty one is replaced
@@ -62,13 +62,17 @@ def whole_folder(folder:Path, # the folder to create; an empty one is replaced
     finally: shutil.rmtree(partial, ignore_errors=True)
     return folder
 
+def filled(folder:Path) -> bool:
+    "Whether `folder` is a folder with something in it (made earlier by `whole_folder`, so complete)."
+    return folder.is_dir() and any(folder.iterdir())
+
 def render_emoji(folder=None, # where to write the PNGs; default: `emoji-<size>` in the cache folder
                  size=64,     # side of each image
                  font_path=EMOJI_FONT, # a colour emoji font file
                 ) -> Path:
     "Render every emoji of a colour emoji font as a `size`x`size` PNG into `folder` (once; the folder appears complete or not at all)."
     folder = Path(folder) if folder is not None else cache_dir()/f'emoji-{size}'
-    if folder.is_dir() and any(folder.iterdir()): return folder
+    if filled(folder): return folder
     codepoints = emoji_codepoints(font_path) # fails before anything is written
     font = ImageFont.truetype(str(font_path), 109) # Noto's colour bitmaps exist at 109 px only
     def draw(partial):
@@ -97,7 +101,7 @@ def link_by_breed(files,  # Pets dog photos, e.g. from `pets_dog_files`
     "Link `files` into `folder`/<breed>/ (the labelled layout `load_image_folder` reads); the folder appears complete or not at all."
     folder = Path(folder)
     if not files: raise ValueError("No photos to link: pass the dog photos from `pets_dog_files`.")
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())): raise FileExistsError(f"{folder} exists and is not empty; pass a new folder")
+    if folder.exists() and (filled(folder) or not folder.is_dir()): raise FileExistsError(f"{folder} exists and is not empty; pass a new folder")
     def link(partial):
         for f in files:
             (partial/breed(f)).mkdir(exist_ok=True)
@@ -108,7 +112,7 @@ def pets_dogs(folder=None, # where to link the photos; default: `pets-dogs` in t
              ) -> Path:
     "Download Oxford-IIIT Pets with fastai (once) and return a folder of its dog photos, one sub-folder per breed."
     folder = Path(folder) if folder is not None else cache_dir()/'pets-dogs'
-    if folder.is_dir(): return folder
+    if filled(folder): return folder
     from fastai.data.external import untar_data, URLs
     return link_by_breed(pets_dog_files(untar_data(URLs.PETS)/'images'), folder)
 
@@ -155,3 +159,9 @@ def dcgan64_discriminator(channels=3, # image channels
     return with_config(nn.Sequential(*layers), kind='dcgan64', channels=channels, width=width, leak=leak)
 
 GENERATOR_BUILDERS.update(upsample=upsample_generator, dcgan64=dcgan64_generator) # so that `load_generator` can rebuild them
+
+def dcgan64_pair(channels=3, # image channels
+                 width=32,   # both networks' width: half of Radford's 64, so that a CPU trains them in minutes
+                ) -> tuple:
+    "Radford's 64x64 (generator, discriminator) at `width`, DCGAN-initialised: the pair this lesson and `gan-course train --size 64` train."
+    return dcgan64_generator(width=width, channels=channels).apply(dcgan_init), dcgan64_discriminator(channels=channels, width=width).apply(dcgan_init)

@@ -8,10 +8,11 @@ Docs: https://gan-course.github.io/gan_course/learner.html.md"""
 from __future__ import annotations
 import numpy as np, torch, torch.nn as nn
 import matplotlib.pyplot as plt
-from fastai.learner import Learner, Metric
+from fastai.learner import Learner, Metric, AvgSmoothLoss
 from fastai.callback.core import Callback, CancelBatchException, CancelValidException
 from fastai.optimizer import Adam
-import fastai.callback.progress, fastai.callback.schedule # fastai's progress bar as a default callback; fit_one_cycle and friends
+import fastai.callback.schedule # fit_one_cycle and friends
+from fastai.callback.progress import ProgressCallback # also makes fastai's progress bar a default callback
 from fastcore.basics import IN_NOTEBOOK
 from fastcore.foundation import L
 import warnings
@@ -21,7 +22,7 @@ from .data import image_grid
 from .losses import GENERATOR_LOSSES, _check_smooth, sample_noise, discriminator_step, generator_step, generator_loss
 
 # %% auto #0
-__all__ = ['GAN_STATS', 'GANModule', 'AlternatingTrainer', 'GANStat', 'GANHistory', 'SampleGrids', 'gan_learner', 'plot_gan_history', 'scoring_mode', 'discriminator_accuracy']
+__all__ = ['GAN_STATS', 'GANModule', 'AlternatingTrainer', 'GANStat', 'GANHistory', 'DeviceSmoothLoss', 'GANProgress', 'SampleGrids', 'gan_learner', 'plot_gan_history', 'scoring_mode', 'discriminator_accuracy']
 
 # %% ../nbs/04_learner.ipynb #d6d3e3d6
 class GANModule(nn.Module):
@@ -87,15 +88,38 @@ class GANHistory(Callback):
     def __init__(self): self.history, self._epoch = {}, []
     def before_fit(self):
         self.recorder.metric_names = self.recorder.metric_names.map(lambda n: 'g_loss' if n == 'train_loss' else n)
-        self._epoch = []
+        self._epoch, self._losses_on_cpu = [], 0
     def after_batch(self):
         if self.training and hasattr(self.learn, 'gan_stats'): self._epoch.append(self.learn.gan_stats)
     def after_epoch(self):
+        self._move_recorder_losses()
         if not self._epoch: return
         keys = list(self._epoch[0])
         values = torch.stack([torch.stack([s[k] for k in keys]) for s in self._epoch]).float().cpu().numpy()
         for i, k in enumerate(keys): self.history[k] = np.concatenate([self.history.get(k, np.empty(0)), values[:, i]])
         self._epoch = []
+    def _move_recorder_losses(self):
+        "Move the recorder's per-batch smoothed losses, kept on the device by `DeviceSmoothLoss`, to the CPU in one copy."
+        losses = self.recorder.losses
+        if len(losses) > self._losses_on_cpu: losses[self._losses_on_cpu:] = torch.stack(losses[self._losses_on_cpu:]).cpu().unbind()
+        self._losses_on_cpu = len(losses)
+
+class DeviceSmoothLoss(AvgSmoothLoss):
+    "fastai's smoothed training loss, kept on the device (fastai's copies every batch's loss to the CPU)."
+    def accumulate(self, learn):
+        self.count += 1
+        loss = learn.loss.mean().detach()
+        self.val = torch.lerp(loss, self.val.to(loss.device), self.beta)
+
+class GANProgress(ProgressCallback):
+    "fastai's progress bar, reading the smoothed loss for its comment (a host sync) every `every` batches instead of after every batch."
+    def __init__(self, every=20): self.every = every
+    @property
+    def name(self): return 'progress' # so that `learn.progress` and `learn.no_bar()` find it
+    def after_batch(self):
+        self.pbar.update(self.iter + 1)
+        if hasattr(self, 'smooth_loss') and ((self.iter + 1) % self.every == 0 or self.iter + 1 == self.n_iter):
+            self.pbar.comment = f'{self.smooth_loss.item():.4f}'
 
 # %% ../nbs/04_learner.ipynb #ee8d0668
 class SampleGrids(Callback):
@@ -165,6 +189,8 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
                     cbs=[steps, GANHistory(), DivergenceGuard(), CollapseWatch(),
                          SampleGrids(nz, n_samples, sample_seed, show_samples)] + list(L(cbs)), **kwargs)
     learn.recorder.train_metrics, learn.recorder.valid_metrics = True, False
+    learn.recorder.smooth_loss = DeviceSmoothLoss(learn.recorder.smooth_loss.beta) # fastai's copies each batch's loss to the CPU
+    if hasattr(learn, 'progress'): learn.remove_cb(learn.progress).add_cb(GANProgress()) # fastai's reads it every batch
     learn.gan_trainer = steps # the step-running callback, whatever its class (the watchdogs call its `networks()`)
     return learn
 
