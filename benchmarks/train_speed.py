@@ -1,6 +1,6 @@
 """Training speed: a bare PyTorch loop vs gan_course's learner vs fastai's GANLearner, one DCGAN, one batch size, one process.
 
-Usage: GAN_COURSE_DATA=../shared/data/mnist python benchmarks/train_speed.py [--bs 128] [--steps 20] [--repeats 3] [--device cpu|cuda]
+Usage: GAN_COURSE_DATA=../shared/data/mnist python benchmarks/train_speed.py [--bs 128] [--steps 20] [--repeats 3] [--device cpu|cuda] [--peak-tflops P]
 
 (a) bare: a loop written here in plain PyTorch doing the same algorithm as gan_course (per real batch: one D step on
     real + detached fakes, one G step on fresh noise through a D with requires_grad off; two torch.optim.Adam).
@@ -8,13 +8,16 @@ Usage: GAN_COURSE_DATA=../shared/data/mnist python benchmarks/train_speed.py [--
 (c) fastai: `GANLearner` with `FixedGANSwitcher(1, 1)`: each batch is *either* a critic or a generator step, so one
     (D step + G step) pair costs two batches, and one pass of the real images through D costs two epochs of the loader.
 All three get their real images from the same one-tensor batcher and Adam(2e-4, betas (0.5, 0.999)), so the
-comparison is of the training loops. Timings interleave (a), (b), (c) `--repeats` times and report medians;
+comparison is of the training loops. Timings interleave (a), (b), (c) `--repeats` times (epochs too) and report medians;
 ratios are against (a) measured in this same process. Peak memory is each variant in a fresh process (RSS on CPU,
-torch.cuda.max_memory_allocated on CUDA).
+torch.cuda.max_memory_allocated on CUDA). Achieved TFLOP/s: the FLOPs of one (a) pair, counted by
+torch.utils.flop_counter (convolutions and matrix products, forward and backward), over each variant's time per pair.
+Seconds per 60,000 images: the pass time scaled to full MNIST's size (measured directly when full MNIST is loaded).
 """
 import argparse, multiprocessing as mp, resource, statistics, time, warnings
 warnings.filterwarnings('ignore')
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 from fastai.vision.gan import GANLearner, FixedGANSwitcher
 from fastai.optimizer import Adam
 from gan_course.data import mnist, gan_dataloaders
@@ -34,23 +37,36 @@ def sync(device):
     if device.type == 'cuda': torch.cuda.synchronize()
 
 
+def bare_optimizers(G, D):
+    return torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999)), torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
+
+
+def bare_pair(G, D, g_opt, d_opt, real):
+    "(a)'s (D step + G step) on one real batch."
+    with torch.no_grad(): fake = G(torch.randn(len(real), NZ, device=real.device))
+    d_loss = discriminator_loss(D(real), D(fake))
+    d_opt.zero_grad(); d_loss.backward(); d_opt.step()
+    for p in D.parameters(): p.requires_grad_(False)
+    g_loss = generator_loss(D(G(torch.randn(len(real), NZ, device=real.device))))
+    g_opt.zero_grad(); g_loss.backward(); g_opt.step()
+    for p in D.parameters(): p.requires_grad_(True)
+
+
 def bare_loop(dl, steps, device):
     "(a): seconds for `steps` (D step + G step) pairs in plain PyTorch."
-    G, D = networks(device)
-    g_opt = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999)); d_opt = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
+    G, D = networks(device); g_opt, d_opt = bare_optimizers(G, D)
     batches = [b[0] for _, b in zip(range(steps + 3), dl)]
-    def pair(real):
-        with torch.no_grad(): fake = G(torch.randn(len(real), NZ, device=device))
-        d_loss = discriminator_loss(D(real), D(fake))
-        d_opt.zero_grad(); d_loss.backward(); d_opt.step()
-        for p in D.parameters(): p.requires_grad_(False)
-        g_loss = generator_loss(D(G(torch.randn(len(real), NZ, device=device))))
-        g_opt.zero_grad(); g_loss.backward(); g_opt.step()
-        for p in D.parameters(): p.requires_grad_(True)
-    for real in batches[:3]: pair(real)
+    for real in batches[:3]: bare_pair(G, D, g_opt, d_opt, real)
     sync(device); start = time.perf_counter()
-    for real in batches[3:]: pair(real)
+    for real in batches[3:]: bare_pair(G, D, g_opt, d_opt, real)
     sync(device); return time.perf_counter() - start
+
+
+def pair_flops(bs, device):
+    "Floating-point operations of one (D step + G step) pair at batch size `bs` (convolutions and matrix products, forward and backward)."
+    G, D = networks(device); g_opt, d_opt = bare_optimizers(G, D)
+    with FlopCounterMode(display=False) as counter: bare_pair(G, D, g_opt, d_opt, torch.rand(bs, 1, 28, 28, device=device) * 2 - 1)
+    return counter.get_total_flops()
 
 
 def ours(ds, bs, device):
@@ -90,13 +106,15 @@ def pair_ms(ds, bs, steps, device, repeats):
     return {k: 1000 * statistics.median(v) for k, v in times.items()}
 
 
-def epoch_seconds(ds, bs, device):
-    "Seconds for one pass of every real image through D: one loader epoch for (b), two for (c)."
-    learn = ours(ds[:bs * 3], bs, device); fit_seconds(learn); learn.dls = gan_dataloaders(ds, bs=bs, device=device)
-    b = fit_seconds(learn)
-    learn = fastais(ds[:bs * 3], bs, device); fit_seconds(learn); learn.dls = fastais(ds, bs, device).dls
-    c = fit_seconds(learn, 2)
-    return b, c
+def epoch_seconds(ds, bs, device, repeats):
+    "Median seconds for one pass of every real image through D, interleaved: one loader epoch for (b), two for (c)."
+    times = {'b': [], 'c': []}
+    for _ in range(repeats):
+        learn = ours(ds[:bs * 3], bs, device); fit_seconds(learn); learn.dls = gan_dataloaders(ds, bs=bs, device=device)
+        times['b'].append(fit_seconds(learn))
+        learn = fastais(ds[:bs * 3], bs, device); fit_seconds(learn); learn.dls = fastais(ds, bs, device).dls
+        times['c'].append(fit_seconds(learn, 2))
+    return statistics.median(times['b']), statistics.median(times['c'])
 
 
 def _peak(variant, bs, steps, device, queue):
@@ -115,24 +133,29 @@ def peak_mb(variant, bs, steps, device):
     return peak
 
 
-def main(bs=128, steps=20, repeats=3, device=None):
+def main(bs=128, steps=20, repeats=3, device=None, peak_tflops=None):
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     ds = mnist()
     ms = pair_ms(ds, bs, steps, device, repeats)
-    b_epoch, c_epoch = epoch_seconds(ds, bs, device)
+    b_epoch, c_epoch = epoch_seconds(ds, bs, device, repeats)
     mem = {k: peak_mb(k, bs, steps, device) for k in 'abc'}
+    tflop = pair_flops(bs, device) / 1e12
     names = {'a': '(a) bare PyTorch loop', 'b': '(b) gan_course gan_learner', 'c': '(c) fastai GANLearner, FixedGANSwitcher(1, 1)'}
     print(f"DCGAN (G {sum(p.numel() for p in networks('cpu')[0].parameters()):,} params), bs={bs}, {len(ds):,} real images, "
-          f"device={device}{'' if device.type == 'cuda' else f', torch threads={torch.get_num_threads()}'}; median of {repeats} x {steps} pairs\n")
-    print('| variant | ms per (D+G) pair | vs (a) | s per pass of the real images through D | peak memory (MB) |\n|---|---|---|---|---|')
+          f"device={device}{'' if device.type == 'cuda' else f', torch threads={torch.get_num_threads()}'}; median of {repeats} x {steps} pairs; "
+          f"{tflop * 1e3:.1f} GFLOP per pair\n")
+    print('| variant | ms per (D+G) pair | vs (a) | achieved TFLOP/s | s per pass of the real images through D | s per 60,000 images (projected) | peak memory (MB) |\n|---|---|---|---|---|---|---|')
     epochs = {'a': None, 'b': b_epoch, 'c': c_epoch}
     for k in 'abc':
-        print(f"| {names[k]} | {ms[k]:.1f} | {ms[k]/ms['a']:.3f} | {'-' if epochs[k] is None else f'{epochs[k]:.1f}'} | {mem[k]:,.0f} |")
+        per_60k = '-' if epochs[k] is None else f'{epochs[k] * 60_000 / len(ds):.1f}'
+        print(f"| {names[k]} | {ms[k]:.1f} | {ms[k]/ms['a']:.3f} | {tflop / (ms[k] / 1e3):.3f} | {'-' if epochs[k] is None else f'{epochs[k]:.1f}'} | {per_60k} | {mem[k]:,.0f} |")
     print(f"\n(b)/(a) per pair = {ms['b']/ms['a']:.3f} (target <= 1.10); (b) epoch / (c) epoch = {b_epoch/c_epoch:.3f} (target < 1)")
+    if peak_tflops: print(f"(b) achieves {tflop / (ms['b'] / 1e3) / peak_tflops:.1%} of the stated peak, {peak_tflops:g} TFLOP/s")
 
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--bs', type=int, default=128); p.add_argument('--steps', type=int, default=20)
     p.add_argument('--repeats', type=int, default=3); p.add_argument('--device', default=None)
+    p.add_argument('--peak-tflops', type=float, default=None, help="the card's peak for the dtype in use, e.g. 67 for an H100 SXM's FP32")
     main(**vars(p.parse_args()))
