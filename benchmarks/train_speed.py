@@ -38,6 +38,7 @@ def sync(device):
 
 
 def bare_optimizers(G, D):
+    "(a)'s two Adam optimizers, the settings every variant uses."
     return torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999)), torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
 
 
