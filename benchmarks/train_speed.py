@@ -1,6 +1,6 @@
 """Training speed: a bare PyTorch loop vs gan_course's learner vs fastai's GANLearner, one DCGAN, one batch size, one process.
 
-Usage: GAN_COURSE_DATA=../shared/data/mnist python benchmarks/train_speed.py [--bs 128] [--steps 20] [--repeats 3] [--device cpu|cuda] [--peak-tflops P]
+Usage: GAN_COURSE_DATA=../shared/data/mnist python benchmarks/train_speed.py [--bs 128] [--steps 20] [--repeats 3] [--device cpu|cuda] [--peak-tflops P] [--images N]
 
 (a) bare: a loop written here in plain PyTorch doing the same algorithm as gan_course (per real batch: one D step on
     real + detached fakes, one G step on fresh noise through a D with requires_grad off; two torch.optim.Adam).
@@ -9,10 +9,13 @@ Usage: GAN_COURSE_DATA=../shared/data/mnist python benchmarks/train_speed.py [--
     (D step + G step) pair costs two batches, and one pass of the real images through D costs two epochs of the loader.
 All three get their real images from the same one-tensor batcher and Adam(2e-4, betas (0.5, 0.999)), so the
 comparison is of the training loops. Timings interleave (a), (b), (c) `--repeats` times (epochs too) and report medians;
-ratios are against (a) measured in this same process. Peak memory is each variant in a fresh process (RSS on CPU,
+ratios are against (a) measured in this same process. The per-pair time of (b) and (c) is the time of a fit of 2 x
+`--steps` pairs minus that of a fit of `--steps` pairs, over `--steps`: what each further pair costs, without the
+per-fit work (the learners' sample grids and checks at the end of an epoch), which the epoch times include. Peak memory is each variant in a fresh process (RSS on CPU,
 torch.cuda.max_memory_allocated on CUDA). Achieved TFLOP/s: the FLOPs of one (a) pair, counted by
 torch.utils.flop_counter (convolutions and matrix products, forward and backward), over each variant's time per pair.
-Seconds per 60,000 images: the pass time scaled to full MNIST's size (measured directly when full MNIST is loaded).
+Seconds per 60,000 images: the pass time scaled to full MNIST's size (measured directly when full MNIST is loaded, or
+with `--images 60000`, which repeats the offline 10,000 test images six times: the same work as a full-MNIST epoch).
 """
 import argparse, multiprocessing as mp, resource, statistics, time, warnings
 warnings.filterwarnings('ignore')
@@ -20,7 +23,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from fastai.vision.gan import GANLearner, FixedGANSwitcher
 from fastai.optimizer import Adam
-from gan_course.data import mnist, gan_dataloaders
+from gan_course.data import ImageSet, mnist, gan_dataloaders
 from gan_course.losses import discriminator_loss, generator_loss
 from gan_course.models import dcgan_generator, dcgan_discriminator, dcgan_init
 from gan_course.learner import gan_learner
@@ -31,6 +34,13 @@ NZ = 100
 def networks(device):
     torch.manual_seed(0)
     return dcgan_generator().apply(dcgan_init).to(device), dcgan_discriminator().apply(dcgan_init).to(device)
+
+
+def mnist_images(n=None):
+    "The MNIST images the loader finds, repeated (or cut) to `n` images when given: a full-MNIST-sized epoch from the 10k test set."
+    ds = mnist()
+    if n is None or n == len(ds): return ds
+    return ImageSet(ds.images.repeat(-(-n // len(ds)), 1, 1, 1)[:n], ds.labels.repeat(-(-n // len(ds)))[:n], ds.classes, ds.source)
 
 
 def sync(device):
@@ -92,18 +102,23 @@ def fit_seconds(learn, n_epochs=1):
     return time.perf_counter() - start
 
 
+def marginal_pair_seconds(make, ds, bs, steps, device, batches_per_pair=1):
+    "Seconds per pair of a learner made by `make`: the time of a fit of 2 x `steps` pairs minus one of `steps`, over `steps` (per-fit costs cancel)."
+    learn = make(ds[:bs * 3], bs, device); fit_seconds(learn)
+    times = []
+    for n in (steps, 2 * steps):
+        learn.dls = make(ds[:bs * n * batches_per_pair], bs, device).dls
+        times.append(fit_seconds(learn))
+    return (times[1] - times[0]) / steps
+
+
 def pair_ms(ds, bs, steps, device, repeats):
-    "Median ms per (D step + G step) for (a), (b), (c), interleaved."
-    sub_ours, sub_fastai = ds[:bs * steps], ds[:bs * 2 * steps] # fastai needs two batches per pair
-    warm = ds[:bs * 3]
+    "Median ms per (D step + G step) for (a), (b), (c), interleaved; (b) and (c) from the difference of two fits."
     times = {'a': [], 'b': [], 'c': []}
     for _ in range(repeats):
         times['a'].append(bare_loop(gan_dataloaders(ds, bs=bs, device=device).train, steps, device) / steps)
-        learn = ours(warm, bs, device); fit_seconds(learn); learn.dls = gan_dataloaders(sub_ours, bs=bs, device=device)
-        times['b'].append(fit_seconds(learn) / steps)
-        learn = fastais(warm, bs, device); fit_seconds(learn)
-        learn.dls = fastais(sub_fastai, bs, device).dls
-        times['c'].append(fit_seconds(learn) / steps)
+        times['b'].append(marginal_pair_seconds(ours, ds, bs, steps, device))
+        times['c'].append(marginal_pair_seconds(fastais, ds, bs, steps, device, batches_per_pair=2)) # fastai needs two batches per pair
     return {k: 1000 * statistics.median(v) for k, v in times.items()}
 
 
@@ -134,9 +149,9 @@ def peak_mb(variant, bs, steps, device):
     return peak
 
 
-def main(bs=128, steps=20, repeats=3, device=None, peak_tflops=None):
+def main(bs=128, steps=20, repeats=3, device=None, peak_tflops=None, images=None):
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    ds = mnist()
+    ds = mnist_images(images)
     ms = pair_ms(ds, bs, steps, device, repeats)
     b_epoch, c_epoch = epoch_seconds(ds, bs, device, repeats)
     mem = {k: peak_mb(k, bs, steps, device) for k in 'abc'}
@@ -159,4 +174,5 @@ if __name__ == '__main__':
     p.add_argument('--bs', type=int, default=128); p.add_argument('--steps', type=int, default=20)
     p.add_argument('--repeats', type=int, default=3); p.add_argument('--device', default=None)
     p.add_argument('--peak-tflops', type=float, default=None, help="the card's peak for the dtype in use, e.g. 67 for an H100 SXM's FP32")
+    p.add_argument('--images', type=int, default=None, help="repeat the MNIST images to this many, e.g. 60000 for a full-MNIST-sized epoch")
     main(**vars(p.parse_args()))

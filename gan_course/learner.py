@@ -10,7 +10,9 @@ import numpy as np, torch, torch.nn as nn
 import matplotlib.pyplot as plt
 from fastai.learner import Learner, Metric, AvgSmoothLoss
 from fastai.callback.core import Callback, CancelBatchException, CancelValidException
-from fastai.optimizer import Adam
+from fastai.optimizer import Optimizer, weight_decay, average_grad, average_sqr_grad, step_stat, adam_step, debias
+from functools import partial
+from contextlib import contextmanager
 import fastai.callback.schedule # fit_one_cycle and friends
 from fastai.callback.progress import ProgressCallback # also makes fastai's progress bar a default callback
 from fastcore.basics import IN_NOTEBOOK
@@ -22,7 +24,7 @@ from .data import image_grid
 from .losses import GENERATOR_LOSSES, _check_smooth, sample_noise, discriminator_step, generator_step, generator_loss
 
 # %% auto #0
-__all__ = ['GAN_STATS', 'GANModule', 'AlternatingTrainer', 'GANStat', 'GANHistory', 'DeviceSmoothLoss', 'GANProgress', 'SampleGrids', 'gan_learner', 'plot_gan_history', 'scoring_mode', 'discriminator_accuracy']
+__all__ = ['GAN_STATS', 'GANModule', 'AlternatingTrainer', 'GANStat', 'GANHistory', 'DeviceSmoothLoss', 'GANProgress', 'ForeachAdam', 'SampleGrids', 'gan_learner', 'plot_gan_history', 'scoring_mode', 'discriminator_accuracy']
 
 # %% ../nbs/04_learner.ipynb #d6d3e3d6
 class GANModule(nn.Module):
@@ -36,8 +38,8 @@ class GANModule(nn.Module):
 class AlternatingTrainer(Callback):
     "For every real batch: `n_d` discriminator steps, then `n_g` generator steps through a frozen discriminator, with two optimizers."
     order = 61 # after ParamScheduler (60), so both optimizers get this batch's scheduled hyper-parameters
-    def __init__(self, nz:int, loss='ns', smooth=0., n_d=1, n_g=1, d_lr_mult=1.):
-        self.nz, self.loss, self.smooth, self.n_d, self.n_g, self.d_lr_mult = nz, loss, smooth, n_d, n_g, d_lr_mult
+    def __init__(self, nz:int, loss='ns', smooth=0., n_d=1, n_g=1, d_lr_mult=1., bf16=False):
+        self.nz, self.loss, self.smooth, self.n_d, self.n_g, self.d_lr_mult, self.bf16 = nz, loss, smooth, n_d, n_g, d_lr_mult, bf16
 
     def before_fit(self):
         "Make the discriminator's optimizer (kept across `fit` calls) with the learner's `opt_func`."
@@ -47,6 +49,7 @@ class AlternatingTrainer(Callback):
     def _sync_hypers(self):
         "Copy the generator optimizer's current hyper-parameters onto the discriminator's, scaling its lr."
         for name, value in self.opt.hypers[0].items():
+            if value is None: continue # a torch.optim setting left to PyTorch (e.g. foreach) in fastai's OptimWrapper
             value = value.item() if isinstance(value, np.generic) else value # schedulers store NumPy scalars
             self.learn.d_opt.set_hyper(name, value * self.d_lr_mult if name == 'lr' else value)
 
@@ -55,9 +58,10 @@ class AlternatingTrainer(Callback):
         if not self.training: return
         self._sync_hypers()
         real, (G, D) = self.xb[0], self.networks()
-        for _ in range(self.n_d): stats = discriminator_step(G, D, self.learn.d_opt, real, sample_noise(len(real), self.nz, real.device), self.smooth)
-        for _ in range(self.n_g): stats |= generator_step(G, D, self.opt, sample_noise(len(real), self.nz, real.device), self.loss)
-        self.learn.gan_stats = stats
+        with torch.autocast(real.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            for _ in range(self.n_d): stats = discriminator_step(G, D, self.learn.d_opt, real, sample_noise(len(real), self.nz, real.device), self.smooth)
+            for _ in range(self.n_g): stats |= generator_step(G, D, self.opt, sample_noise(len(real), self.nz, real.device), self.loss)
+        self.learn.gan_stats = {k: v.float() for k, v in stats.items()} # averaged over the epoch: in float32 even under bf16
         self.learn.loss = self.learn.loss_grad = stats['g_loss']
         raise CancelBatchException()
 
@@ -121,6 +125,44 @@ class GANProgress(ProgressCallback):
         if hasattr(self, 'smooth_loss') and ((self.iter + 1) % self.every == 0 or self.iter + 1 == self.n_iter):
             self.pbar.comment = f'{self.smooth_loss.item():.4f}'
 
+# %% ../nbs/04_learner.ipynb #10edb80e
+class ForeachAdam(Optimizer):
+    "fastai's `Adam` (decoupled weight decay) with each update done for all of a group's tensors at once by `torch._foreach_*`."
+    def __init__(self, params, lr, mom=0.9, sqr_mom=0.99, eps=1e-5, wd=0.01):
+        super().__init__(params, [weight_decay, partial(average_grad, dampening=True), average_sqr_grad, step_stat, adam_step],
+                         lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd)
+
+    def _group(self, params) -> tuple:
+        "The tensors with a gradient, and their state (created on first use, as fastai's callbacks would)."
+        params = [p for p in params if p.grad is not None]
+        for p in params:
+            if 'grad_avg' not in self.state[p]: self.state[p] |= dict(grad_avg=torch.zeros_like(p), sqr_avg=torch.zeros_like(p), step=0)
+        return params, [self.state[p] for p in params]
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        if closure is not None: raise NotImplementedError("fastai optimizers do not support closures")
+        for params, hyper in zip(self.param_lists, self.hypers):
+            params, states = self._group(params)
+            if not params: continue
+            lr, mom, sqr_mom = hyper['lr'], hyper['mom'], hyper['sqr_mom']
+            decayed = [p for p, s in zip(params, states) if s.get('do_wd', True)]
+            if hyper['wd'] != 0 and decayed: torch._foreach_mul_(decayed, 1 - lr * hyper['wd'])
+            grads, avgs, sqrs = [p.grad for p in params], [s['grad_avg'] for s in states], [s['sqr_avg'] for s in states]
+            torch._foreach_mul_(avgs, mom); torch._foreach_add_(avgs, grads, alpha=1 - mom)
+            torch._foreach_mul_(sqrs, sqr_mom); torch._foreach_addcmul_(sqrs, grads, grads, value=1 - sqr_mom)
+            for s in states: s['step'] += 1
+            denoms = torch._foreach_div(sqrs, [debias(sqr_mom, 1 - sqr_mom, s['step']) for s in states])
+            torch._foreach_sqrt_(denoms); torch._foreach_add_(denoms, hyper['eps'])
+            torch._foreach_addcdiv_(params, avgs, denoms, [-lr / debias(mom, 1 - mom, s['step']) for s in states])
+
+    def zero_grad(self):
+        grads = [p.grad for params in self.param_lists for p in params if p.grad is not None]
+        for g in grads:
+            if g.grad_fn is not None: g.detach_() # a gradient made with create_graph=True
+        if grads: torch._foreach_zero_(grads)
+
+
 # %% ../nbs/04_learner.ipynb #ee8d0668
 class SampleGrids(Callback):
     "After every epoch, generate from fixed noise and keep the grid (and show it in a notebook when `show`)."
@@ -154,6 +196,15 @@ def _latent_size(generator:nn.Module, nz):
     _check_positive_int('nz', nz)
     return nz
 
+@contextmanager
+def _no_bar_keeping(learn:Learner):
+    "fastai's `Learner.no_bar`, except that the learner's own bar comes back afterwards (fastai's adds a new fastai bar)."
+    bar = getattr(learn, 'progress', None)
+    if bar is not None: learn.remove_cb(bar)
+    try: yield learn
+    finally:
+        if bar is not None: learn.add_cb(bar)
+
 def gan_learner(dls,                    # `DataLoaders` of real images, e.g. from `gan_dataloaders`
                 generator:nn.Module,    # maps noise (N, nz) to images (N, C, H, W) in [-1, 1]
                 discriminator:nn.Module,# maps images to one logit each
@@ -163,9 +214,10 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
                 n_g=1,                  # generator steps per real batch
                 lr=2e-4,                # generator learning rate (the discriminator's is lr * d_lr_mult)
                 d_lr_mult=1.,           # discriminator lr as a multiple of the generator's
-                betas=(0.5, 0.999),     # Adam's beta1 and beta2, for both optimizers
+                betas=(0.5, 0.999),     # Adam's beta1 and beta2, for both optimizers (`ForeachAdam`)
                 wd=0.,                  # decoupled weight decay, for both optimizers
                 nz=None,                # latent size; default: `generator.nz`
+                bf16=False,             # run both steps under bfloat16 autocast (parameters and optimizer state stay float32)
                 n_samples=64,           # fixed-noise samples drawn after every epoch
                 sample_seed=0,          # seed of the fixed noise
                 show_samples=False,     # show the fixed-noise grid after every epoch in a notebook
@@ -179,10 +231,11 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
     for name, value in (('lr', lr), ('d_lr_mult', d_lr_mult)):
         if not isinstance(value, (int, float)) or value <= 0: raise ValueError(f"{name} must be a positive number, got {value!r}")
     if not (len(betas) == 2 and all(0 <= b < 1 for b in betas)): raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
+    if not isinstance(bf16, bool): raise ValueError(f"bf16 must be True or False, got {bf16!r}")
     nz = _latent_size(generator, nz)
     from gan_course.reliability import DivergenceGuard, CollapseWatch # lesson 12's watchdogs, which build on this module
-    opt_func = lambda params, lr: Adam(params, lr=lr, mom=betas[0], sqr_mom=betas[1], eps=1e-8, wd=wd)
-    steps = trainer(nz, loss, smooth, n_d, n_g, d_lr_mult)
+    opt_func = lambda params, lr: ForeachAdam(params, lr=lr, mom=betas[0], sqr_mom=betas[1], eps=1e-8, wd=wd)
+    steps = trainer(nz, loss, smooth, n_d, n_g, d_lr_mult, bf16)
     learn = Learner(dls, GANModule(generator, discriminator), loss_func=generator_loss, opt_func=opt_func, lr=lr, wd=wd,
                     moms=(betas[0],)*3, splitter=lambda m: [list(m.generator.parameters())],
                     metrics=[GANStat(k) for k in GAN_STATS],
@@ -191,6 +244,7 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
     learn.recorder.train_metrics, learn.recorder.valid_metrics = True, False
     learn.recorder.smooth_loss = DeviceSmoothLoss(learn.recorder.smooth_loss.beta) # fastai's copies each batch's loss to the CPU
     if hasattr(learn, 'progress'): learn.remove_cb(learn.progress).add_cb(GANProgress()) # fastai's reads it every batch
+    learn.no_bar = partial(_no_bar_keeping, learn)
     learn.gan_trainer = steps # the step-running callback, whatever its class (the watchdogs call its `networks()`)
     return learn
 

@@ -121,7 +121,7 @@ def check_dcgan_rules(generator:nn.Module, discriminator:nn.Module) -> pd.DataFr
     return pd.DataFrame(_rule_checks(generator, discriminator), columns=['rule', 'holds', 'evidence']).set_index('rule')
 
 # %% ../nbs/06_dcgan.ipynb #1296329a
-CPU_RECIPE = dict(g_width=128, d_width=32, bs=64, lr=1e-3) # the fastest recipe found for 2 CPU cores (benchmarks/time_to_quality.py)
+CPU_RECIPE = dict(g_width=128, d_width=32, bs=64, lr=2e-3) # the fastest recipe found for 2 CPU cores (benchmarks/time_to_quality.py)
 
 def recipe_networks(recipe:dict=CPU_RECIPE) -> tuple:
     "The DCGAN (generator, discriminator) pair at `recipe`'s widths, DCGAN-initialised."
