@@ -1,6 +1,6 @@
 """Training speed: a bare PyTorch loop vs gan_course's learner vs fastai's GANLearner, one DCGAN, one batch size, one process.
 
-Usage: GAN_COURSE_DATA=../shared/data/mnist python benchmarks/train_speed.py [--bs 128] [--steps 20] [--repeats 3] [--device cpu|cuda] [--peak-tflops P] [--images N]
+Usage: GAN_COURSE_DATA=../shared/data/mnist python benchmarks/train_speed.py [--bs 128] [--repeats 3] [--steps 20] [--device cpu|cuda] [--peak-tflops P] [--images N]
 
 (a) bare: a loop written here in plain PyTorch doing the same algorithm as gan_course (per real batch: one D step on
     real + detached fakes, one G step on fresh noise through a D with requires_grad off; two torch.optim.Adam).
@@ -8,16 +8,17 @@ Usage: GAN_COURSE_DATA=../shared/data/mnist python benchmarks/train_speed.py [--
 (c) fastai: `GANLearner` with `FixedGANSwitcher(1, 1)`: each batch is *either* a critic or a generator step, so one
     (D step + G step) pair costs two batches, and one pass of the real images through D costs two epochs of the loader.
 All three get their real images from the same one-tensor batcher and Adam(2e-4, betas (0.5, 0.999)), so the
-comparison is of the training loops. Timings interleave (a), (b), (c) `--repeats` times (epochs too) and report medians;
-ratios are against (a) measured in this same process. The per-pair time of (b) and (c) is the time of a fit of 2 x
-`--steps` pairs minus that of a fit of `--steps` pairs, over `--steps`: what each further pair costs, without the
-per-fit work (the learners' sample grids and checks at the end of an epoch), which the epoch times include. Peak memory is each variant in a fresh process (RSS on CPU,
+comparison is of the training loops. Each variant is timed over whole passes of the real images through D (one
+loader epoch for (a) and (b), two for (c)), batching included, `--repeats` times in a rotating order, medians reported; the
+time per (D step + G step) pair is a pass over the number of pairs in it, so the learners' once-per-epoch work (sample
+grid, checks) is spread over the pass as it is in training. Ratios are against (a) measured in this same process. Peak memory is each variant in a fresh process (RSS on CPU,
 torch.cuda.max_memory_allocated on CUDA). Achieved TFLOP/s: the FLOPs of one (a) pair, counted by
 torch.utils.flop_counter (convolutions and matrix products, forward and backward), over each variant's time per pair.
 Seconds per 60,000 images: the pass time scaled to full MNIST's size (measured directly when full MNIST is loaded, or
 with `--images 60000`, which repeats the offline 10,000 test images six times: the same work as a full-MNIST epoch).
 """
 import argparse, multiprocessing as mp, resource, statistics, time, warnings
+from contextlib import nullcontext
 warnings.filterwarnings('ignore')
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -52,24 +53,26 @@ def bare_optimizers(G, D):
     return torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999)), torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
 
 
-def bare_pair(G, D, g_opt, d_opt, real):
-    "(a)'s (D step + G step) on one real batch."
-    with torch.no_grad(): fake = G(torch.randn(len(real), NZ, device=real.device))
-    d_loss = discriminator_loss(D(real), D(fake))
-    d_opt.zero_grad(); d_loss.backward(); d_opt.step()
+def bare_pair(G, D, g_opt, d_opt, real, precision=nullcontext):
+    "(a)'s (D step + G step) on one real batch; `precision()` (e.g. an autocast) is entered once per step."
+    with precision():
+        with torch.no_grad(): fake = G(torch.randn(len(real), NZ, device=real.device))
+        d_loss = discriminator_loss(D(real), D(fake))
+        d_opt.zero_grad(); d_loss.backward(); d_opt.step()
     for p in D.parameters(): p.requires_grad_(False)
-    g_loss = generator_loss(D(G(torch.randn(len(real), NZ, device=real.device))))
-    g_opt.zero_grad(); g_loss.backward(); g_opt.step()
+    with precision():
+        g_loss = generator_loss(D(G(torch.randn(len(real), NZ, device=real.device))))
+        g_opt.zero_grad(); g_loss.backward(); g_opt.step()
     for p in D.parameters(): p.requires_grad_(True)
 
 
-def bare_loop(dl, steps, device):
-    "(a): seconds for `steps` (D step + G step) pairs in plain PyTorch."
+def bare_pass_seconds(ds, bs, device):
+    "(a): seconds for one pass of `ds` through the bare loop, batching included, after a warm-up of 3 pairs."
     G, D = networks(device); g_opt, d_opt = bare_optimizers(G, D)
-    batches = [b[0] for _, b in zip(range(steps + 3), dl)]
-    for real in batches[:3]: bare_pair(G, D, g_opt, d_opt, real)
+    for _, (real, _) in zip(range(3), gan_dataloaders(ds, bs=bs, device=device).train): bare_pair(G, D, g_opt, d_opt, real)
+    dl = gan_dataloaders(ds, bs=bs, device=device).train
     sync(device); start = time.perf_counter()
-    for real in batches[3:]: bare_pair(G, D, g_opt, d_opt, real)
+    for real, _ in dl: bare_pair(G, D, g_opt, d_opt, real)
     sync(device); return time.perf_counter() - start
 
 
@@ -102,42 +105,28 @@ def fit_seconds(learn, n_epochs=1):
     return time.perf_counter() - start
 
 
-def marginal_pair_seconds(make, ds, bs, steps, device, batches_per_pair=1):
-    "Seconds per pair of a learner made by `make`: the time of a fit of 2 x `steps` pairs minus one of `steps`, over `steps` (per-fit costs cancel)."
-    learn = make(ds[:bs * 3], bs, device); fit_seconds(learn)
-    times = []
-    for n in (steps, 2 * steps):
-        learn.dls = make(ds[:bs * n * batches_per_pair], bs, device).dls
-        times.append(fit_seconds(learn))
-    return (times[1] - times[0]) / steps
+def _pass(variant, ds, bs, device):
+    "Seconds for one pass of every real image through D with `variant` 'a', 'b' or 'c', each freshly built and warmed up."
+    if variant == 'a': return bare_pass_seconds(ds, bs, device)
+    make = ours if variant == 'b' else fastais
+    learn = make(ds[:bs * 3], bs, device); fit_seconds(learn); learn.dls = make(ds, bs, device).dls
+    return fit_seconds(learn, 1 if variant == 'b' else 2) # fastai's GANLearner needs two loader epochs per pass
 
 
-def pair_ms(ds, bs, steps, device, repeats):
-    "Median ms per (D step + G step) for (a), (b), (c), interleaved; (b) and (c) from the difference of two fits."
+def pass_seconds(ds, bs, device, repeats):
+    "Median seconds for one pass of every real image through D, for (a), (b), (c) in a rotating order (abc, bca, cab, ...)."
     times = {'a': [], 'b': [], 'c': []}
-    for _ in range(repeats):
-        times['a'].append(bare_loop(gan_dataloaders(ds, bs=bs, device=device).train, steps, device) / steps)
-        times['b'].append(marginal_pair_seconds(ours, ds, bs, steps, device))
-        times['c'].append(marginal_pair_seconds(fastais, ds, bs, steps, device, batches_per_pair=2)) # fastai needs two batches per pair
-    return {k: 1000 * statistics.median(v) for k, v in times.items()}
-
-
-def epoch_seconds(ds, bs, device, repeats):
-    "Median seconds for one pass of every real image through D, interleaved: one loader epoch for (b), two for (c)."
-    times = {'b': [], 'c': []}
-    for _ in range(repeats):
-        learn = ours(ds[:bs * 3], bs, device); fit_seconds(learn); learn.dls = gan_dataloaders(ds, bs=bs, device=device)
-        times['b'].append(fit_seconds(learn))
-        learn = fastais(ds[:bs * 3], bs, device); fit_seconds(learn); learn.dls = fastais(ds, bs, device).dls
-        times['c'].append(fit_seconds(learn, 2))
-    return statistics.median(times['b']), statistics.median(times['c'])
+    for i in range(repeats):
+        for k in 'abcabc'[i % 3:i % 3 + 3]: times[k].append(_pass(k, ds, bs, device))
+        print(f"pass {i + 1} of {repeats}: " + ', '.join(f'({k}) {v[-1]:.2f} s' for k, v in times.items()), flush=True)
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def _peak(variant, bs, steps, device, queue):
     "Child process: run `variant` for `steps` pairs and report its peak memory in MB."
     torch.set_num_threads(torch.get_num_threads())
     ds, device = mnist(), torch.device(device)
-    if variant == 'a': bare_loop(gan_dataloaders(ds, bs=bs, device=device).train, steps, device)
+    if variant == 'a': bare_pass_seconds(ds[:bs * steps], bs, device)
     else: fit_seconds((ours if variant == 'b' else fastais)(ds[:bs * steps * (1 if variant == 'b' else 2)], bs, device))
     peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == 'cuda' else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put(peak)
@@ -152,26 +141,24 @@ def peak_mb(variant, bs, steps, device):
 def main(bs=128, steps=20, repeats=3, device=None, peak_tflops=None, images=None):
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     ds = mnist_images(images)
-    ms = pair_ms(ds, bs, steps, device, repeats)
-    b_epoch, c_epoch = epoch_seconds(ds, bs, device, repeats)
+    passes, pairs = pass_seconds(ds, bs, device, repeats), len(ds) // bs
+    ms = {k: 1000 * t / pairs for k, t in passes.items()}
     mem = {k: peak_mb(k, bs, steps, device) for k in 'abc'}
     tflop = pair_flops(bs, device) / 1e12
     names = {'a': '(a) bare PyTorch loop', 'b': '(b) gan_course gan_learner', 'c': '(c) fastai GANLearner, FixedGANSwitcher(1, 1)'}
-    print(f"DCGAN (G {sum(p.numel() for p in networks('cpu')[0].parameters()):,} params), bs={bs}, {len(ds):,} real images, "
-          f"device={device}{'' if device.type == 'cuda' else f', torch threads={torch.get_num_threads()}'}; median of {repeats} x {steps} pairs; "
+    print(f"DCGAN (G {sum(p.numel() for p in networks('cpu')[0].parameters()):,} params), bs={bs}, {len(ds):,} real images ({pairs} pairs per pass), "
+          f"device={device}{'' if device.type == 'cuda' else f', torch threads={torch.get_num_threads()}'}; median of {repeats} interleaved passes; "
           f"{tflop * 1e3:.1f} GFLOP per pair\n")
     print('| variant | ms per (D+G) pair | vs (a) | achieved TFLOP/s | s per pass of the real images through D | s per 60,000 images (projected) | peak memory (MB) |\n|---|---|---|---|---|---|---|')
-    epochs = {'a': None, 'b': b_epoch, 'c': c_epoch}
     for k in 'abc':
-        per_60k = '-' if epochs[k] is None else f'{epochs[k] * 60_000 / len(ds):.1f}'
-        print(f"| {names[k]} | {ms[k]:.1f} | {ms[k]/ms['a']:.3f} | {tflop / (ms[k] / 1e3):.3f} | {'-' if epochs[k] is None else f'{epochs[k]:.1f}'} | {per_60k} | {mem[k]:,.0f} |")
-    print(f"\n(b)/(a) per pair = {ms['b']/ms['a']:.3f} (target <= 1.10); (b) epoch / (c) epoch = {b_epoch/c_epoch:.3f} (target < 1)")
+        print(f"| {names[k]} | {ms[k]:.1f} | {ms[k]/ms['a']:.3f} | {tflop / (ms[k] / 1e3):.3f} | {passes[k]:.1f} | {passes[k] * 60_000 / len(ds):.1f} | {mem[k]:,.0f} |")
+    print(f"\n(b)/(a) per pair = {ms['b']/ms['a']:.3f} (target <= 1.10); (b) epoch / (c) epoch = {passes['b']/passes['c']:.3f} (target < 1)")
     if peak_tflops: print(f"(b) achieves {tflop / (ms['b'] / 1e3) / peak_tflops:.1%} of the stated peak, {peak_tflops:g} TFLOP/s")
 
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--bs', type=int, default=128); p.add_argument('--steps', type=int, default=20)
+    p.add_argument('--bs', type=int, default=128); p.add_argument('--steps', type=int, default=20, help='pairs in each peak-memory run')
     p.add_argument('--repeats', type=int, default=3); p.add_argument('--device', default=None)
     p.add_argument('--peak-tflops', type=float, default=None, help="the card's peak for the dtype in use, e.g. 67 for an H100 SXM's FP32")
     p.add_argument('--images', type=int, default=None, help="repeat the MNIST images to this many, e.g. 60000 for a full-MNIST-sized epoch")

@@ -12,7 +12,8 @@ from fastai.learner import Learner, Metric, AvgSmoothLoss
 from fastai.callback.core import Callback, CancelBatchException, CancelValidException
 from fastai.optimizer import Optimizer, weight_decay, average_grad, average_sqr_grad, step_stat, adam_step, debias
 from functools import partial
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from fastai.torch_core import norm_bias_params
 import fastai.callback.schedule # fit_one_cycle and friends
 from fastai.callback.progress import ProgressCallback # also makes fastai's progress bar a default callback
 from fastcore.basics import IN_NOTEBOOK
@@ -42,9 +43,12 @@ class AlternatingTrainer(Callback):
         self.nz, self.loss, self.smooth, self.n_d, self.n_g, self.d_lr_mult, self.bf16 = nz, loss, smooth, n_d, n_g, d_lr_mult, bf16
 
     def before_fit(self):
-        "Make the discriminator's optimizer (kept across `fit` calls) with the learner's `opt_func`."
+        "Make the discriminator's optimizer (kept across `fit` calls) with the learner's `opt_func`, exempting what fastai exempts from weight decay."
         if getattr(self.learn, 'd_opt', None) is None:
-            self.learn.d_opt = self.learn.opt_func(list(self.model.discriminator.parameters()), lr=self.opt.hypers[0]['lr'] * self.d_lr_mult)
+            D = self.model.discriminator
+            self.learn.d_opt = self.learn.opt_func(list(D.parameters()), lr=self.opt.hypers[0]['lr'] * self.d_lr_mult)
+            if not self.learn.wd_bn_bias: # as fastai's `create_opt` does for the generator's optimizer
+                for p in norm_bias_params(D): self.learn.d_opt.state[p]['do_wd'] = False
 
     def _sync_hypers(self):
         "Copy the generator optimizer's current hyper-parameters onto the discriminator's, scaling its lr."
@@ -58,12 +62,17 @@ class AlternatingTrainer(Callback):
         if not self.training: return
         self._sync_hypers()
         real, (G, D) = self.xb[0], self.networks()
-        with torch.autocast(real.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            for _ in range(self.n_d): stats = discriminator_step(G, D, self.learn.d_opt, real, sample_noise(len(real), self.nz, real.device), self.smooth)
-            for _ in range(self.n_g): stats |= generator_step(G, D, self.opt, sample_noise(len(real), self.nz, real.device), self.loss)
+        for _ in range(self.n_d):
+            with self._precision(real): stats = discriminator_step(G, D, self.learn.d_opt, real, sample_noise(len(real), self.nz, real.device), self.smooth)
+        for _ in range(self.n_g):
+            with self._precision(real): stats |= generator_step(G, D, self.opt, sample_noise(len(real), self.nz, real.device), self.loss)
         self.learn.gan_stats = {k: v.float() for k, v in stats.items()} # averaged over the epoch: in float32 even under bf16
         self.learn.loss = self.learn.loss_grad = stats['g_loss']
         raise CancelBatchException()
+
+    def _precision(self, real):
+        "bfloat16 autocast around one step when `bf16`: a block per step, because autocast reuses its weight casts until the block ends."
+        return torch.autocast(real.device.type, dtype=torch.bfloat16) if self.bf16 else nullcontext()
 
     def networks(self) -> tuple:
         "The generator and discriminator as this batch's steps call them (lesson 10's conditional trainer binds the batch's labels)."
@@ -157,10 +166,9 @@ class ForeachAdam(Optimizer):
             torch._foreach_addcdiv_(params, avgs, denoms, [-lr / debias(mom, 1 - mom, s['step']) for s in states])
 
     def zero_grad(self):
-        grads = [p.grad for params in self.param_lists for p in params if p.grad is not None]
-        for g in grads:
-            if g.grad_fn is not None: g.detach_() # a gradient made with create_graph=True
-        if grads: torch._foreach_zero_(grads)
+        "Drop the gradients, as torch.optim does: the next backward writes them afresh, with no kernels to zero them or to add into them."
+        for params in self.param_lists:
+            for p in params: p.grad = None
 
 
 # %% ../nbs/04_learner.ipynb #ee8d0668
