@@ -11,27 +11,7 @@ import argparse, cProfile, io, pstats, warnings
 warnings.filterwarnings('ignore')
 import torch
 from gan_course.data import gan_dataloaders
-from train_speed import networks, bare_optimizers, bare_pair, ours, fit_seconds, mnist_images, sync
-
-
-def learner_pass(ds, bs, device):
-    "A warmed-up gan_learner and a function running one pass over `ds`."
-    learn = ours(ds[:bs * 3], bs, device); fit_seconds(learn); learn.dls = gan_dataloaders(ds, bs=bs, device=device)
-    def run():
-        with learn.no_bar(), learn.no_logging(): learn.fit(1)
-        sync(device)
-    return run
-
-
-def bare_pass(ds, bs, device):
-    "A warmed-up bare loop and a function running one pass over `ds`."
-    G, D = networks(device); g_opt, d_opt = bare_optimizers(G, D)
-    dl = gan_dataloaders(ds, bs=bs, device=device).train
-    bare_pair(G, D, g_opt, d_opt, next(iter(dl))[0])
-    def run():
-        for real, _ in dl: bare_pair(G, D, g_opt, d_opt, real) # batching inside, as in the learner's pass
-        sync(device)
-    return run
+from train_speed import networks, bare_timer, learner_timer, ours, mnist_images
 
 
 def kernels_per_pair(run, n_pairs):
@@ -43,7 +23,8 @@ def kernels_per_pair(run, n_pairs):
 def main(device=None, bs=128, batches=200, bare=False, top=25):
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     ds = mnist_images(bs * batches)
-    run = (bare_pass if bare else learner_pass)(ds, bs, device)
+    run = (bare_timer(*networks(device), ds, bs, device) if bare else # each a warmed-up pass over ds, batching included
+           learner_timer(ours(ds[:bs * 3], bs, device), gan_dataloaders(ds, bs=bs, device=device)))
     profile = cProfile.Profile(); profile.enable(); run(); profile.disable()
     out = io.StringIO(); pstats.Stats(profile, stream=out).sort_stats('tottime').print_stats(top)
     print(f"{'bare loop' if bare else 'gan_learner'}, {batches} batches of {bs} on {device}\n" + out.getvalue())

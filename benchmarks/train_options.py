@@ -22,7 +22,7 @@ import torch, torch._dynamo
 from fastai.optimizer import Adam, OptimWrapper
 from gan_course.data import gan_dataloaders
 from gan_course.learner import gan_learner
-from train_speed import networks, sync, bare_optimizers, bare_pair, pair_flops, fit_seconds, mnist_images
+from train_speed import networks, bare_timer, learner_timer, pair_flops, mnist_images
 
 BARE = {'(a) fp32': {}, '(a) channels-last': dict(channels_last=True), '(a) bf16': dict(bf16=True),
         '(a) bf16 + channels-last': dict(bf16=True, channels_last=True), '(a) compiled': dict(compiled=True),
@@ -42,33 +42,23 @@ def variant_networks(device, channels_last=False, compiled=False, backend='induc
 
 
 def bare_runner(ds, bs, device, bf16=False, channels_last=False, compiled=False, backend='inductor'):
-    "Build the bare loop with the given options, warm it up (compiling, when compiled), and return a timer of one pass over `ds`."
-    G, D = variant_networks(device, channels_last, compiled, backend); g_opt, d_opt = bare_optimizers(G, D)
+    "The bare loop with the given options, warmed up (compiling, when compiled): a timer of one pass over `ds`."
     precision = partial(torch.autocast, device.type, dtype=torch.bfloat16) if bf16 else nullcontext
-    dl = gan_dataloaders(ds, bs=bs, device=device).train
-    for _, (real, _) in zip(range(5), dl): bare_pair(G, D, g_opt, d_opt, real, precision)
-    def seconds():
-        sync(device); start = time.perf_counter()
-        for real, _ in dl: bare_pair(G, D, g_opt, d_opt, real, precision)
-        sync(device); return time.perf_counter() - start
-    return seconds
+    return bare_timer(*variant_networks(device, channels_last, compiled, backend), ds, bs, device, precision)
 
 
 def learner_runner(ds, bs, device, bf16=False, optimizer=None, compiled=False, backend='inductor'):
-    "Build a gan_learner with the given options, warm it up by a 5-batch fit (compiling, when compiled), and return a timer of one pass over `ds`."
-    G, D = variant_networks(device, compiled=compiled, backend=backend)
-    learn = gan_learner(gan_dataloaders(ds[:bs * 5], bs=bs, device=device), G, D, bf16=bf16)
+    "A gan_learner with the given options, warmed up by a 5-batch fit (compiling, when compiled): a timer of one pass over `ds`."
+    learn = gan_learner(gan_dataloaders(ds[:bs * 5], bs=bs, device=device), *variant_networks(device, compiled=compiled, backend=backend), bf16=bf16)
     if optimizer: learn.opt_func = OPTIMIZERS[optimizer]
-    fit_seconds(learn)
-    learn.dls = gan_dataloaders(ds, bs=bs, device=device)
-    return lambda: fit_seconds(learn)
+    return learner_timer(learn, gan_dataloaders(ds, bs=bs, device=device))
 
 
-def allocated_mb(device):
+def cuda_allocated_mb(device):
     return torch.cuda.memory_allocated() / 2**20 if device.type == 'cuda' else float('nan')
 
 
-def peak_mb(device):
+def cuda_peak_mb(device):
     return torch.cuda.max_memory_allocated() / 2**20 if device.type == 'cuda' else float('nan')
 
 
@@ -80,10 +70,10 @@ def measure(ds, bs, repeats, device, compile_=True, backend='inductor', report=l
     runners, mem = {}, {}
     for name, options in variants.items():
         if device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
-        base, built = allocated_mb(device), time.perf_counter()
+        base, built = cuda_allocated_mb(device), time.perf_counter()
         runners[name] = (bare_runner if name in BARE else learner_runner)(ds, bs, device, backend=backend, **options)
         runners[name]()
-        mem[name] = peak_mb(device) - base
+        mem[name] = cuda_peak_mb(device) - base
         print(f'{name}: built, warmed up and timed once in {time.perf_counter() - built:.1f} s', flush=True)
     passes = {k: [] for k in runners}
     for i in range(repeats):

@@ -66,14 +66,16 @@ def bare_pair(G, D, g_opt, d_opt, real, precision=nullcontext):
     for p in D.parameters(): p.requires_grad_(True)
 
 
-def bare_pass_seconds(ds, bs, device):
-    "(a): seconds for one pass of `ds` through the bare loop, batching included, after a warm-up of 3 pairs."
-    G, D = networks(device); g_opt, d_opt = bare_optimizers(G, D)
-    for _, (real, _) in zip(range(3), gan_dataloaders(ds, bs=bs, device=device).train): bare_pair(G, D, g_opt, d_opt, real)
+def bare_timer(G, D, ds, bs, device, precision=nullcontext):
+    "Warm the bare loop on `G`, `D` up with 3 pairs; return a function timing one pass of `ds` through it, batching included."
+    g_opt, d_opt = bare_optimizers(G, D)
     dl = gan_dataloaders(ds, bs=bs, device=device).train
-    sync(device); start = time.perf_counter()
-    for real, _ in dl: bare_pair(G, D, g_opt, d_opt, real)
-    sync(device); return time.perf_counter() - start
+    for _, (real, _) in zip(range(3), dl): bare_pair(G, D, g_opt, d_opt, real, precision)
+    def seconds():
+        sync(device); start = time.perf_counter()
+        for real, _ in dl: bare_pair(G, D, g_opt, d_opt, real, precision)
+        sync(device); return time.perf_counter() - start
+    return seconds
 
 
 def pair_flops(bs, device):
@@ -105,12 +107,17 @@ def fit_seconds(learn, n_epochs=1):
     return time.perf_counter() - start
 
 
+def learner_timer(learn, dls, n_epochs=1):
+    "Warm `learn` up with a fit on its own (small) loaders; return a function timing `fit(n_epochs)` on `dls`."
+    fit_seconds(learn); learn.dls = dls
+    return lambda: fit_seconds(learn, n_epochs)
+
+
 def _pass(variant, ds, bs, device):
     "Seconds for one pass of every real image through D with `variant` 'a', 'b' or 'c', each freshly built and warmed up."
-    if variant == 'a': return bare_pass_seconds(ds, bs, device)
+    if variant == 'a': return bare_timer(*networks(device), ds, bs, device)()
     make = ours if variant == 'b' else fastais
-    learn = make(ds[:bs * 3], bs, device); fit_seconds(learn); learn.dls = make(ds, bs, device).dls
-    return fit_seconds(learn, 1 if variant == 'b' else 2) # fastai's GANLearner needs two loader epochs per pass
+    return learner_timer(make(ds[:bs * 3], bs, device), make(ds, bs, device).dls, 1 if variant == 'b' else 2)() # GANLearner: two loader epochs per pass
 
 
 def pass_seconds(ds, bs, device, repeats):
@@ -126,7 +133,7 @@ def _peak(variant, bs, steps, device, queue):
     "Child process: run `variant` for `steps` pairs and report its peak memory in MB."
     torch.set_num_threads(torch.get_num_threads())
     ds, device = mnist(), torch.device(device)
-    if variant == 'a': bare_pass_seconds(ds[:bs * steps], bs, device)
+    if variant == 'a': bare_timer(*networks(device), ds[:bs * steps], bs, device)()
     else: fit_seconds((ours if variant == 'b' else fastais)(ds[:bs * steps * (1 if variant == 'b' else 2)], bs, device))
     peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == 'cuda' else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put(peak)

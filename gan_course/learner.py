@@ -66,7 +66,7 @@ class AlternatingTrainer(Callback):
             with self._precision(real): stats = discriminator_step(G, D, self.learn.d_opt, real, sample_noise(len(real), self.nz, real.device), self.smooth)
         for _ in range(self.n_g):
             with self._precision(real): stats |= generator_step(G, D, self.opt, sample_noise(len(real), self.nz, real.device), self.loss)
-        self.learn.gan_stats = {k: v.float() for k, v in stats.items()} # averaged over the epoch: in float32 even under bf16
+        self.learn.gan_stats = stats
         self.learn.loss = self.learn.loss_grad = stats['g_loss']
         raise CancelBatchException()
 

@@ -82,7 +82,8 @@ def discriminator_step(generator:nn.Module, discriminator:nn.Module,
     real_logits, fake_logits = discriminator(real), discriminator(fake)
     loss = discriminator_loss(real_logits, fake_logits, smooth)
     opt.zero_grad(); loss.backward(); opt.step()
-    return dict(d_loss=loss.detach(), d_real=torch.sigmoid(real_logits.detach()).mean(), d_fake=torch.sigmoid(fake_logits.detach()).mean())
+    probs = lambda logits: torch.sigmoid(logits.detach().float()) # float32 even if D ran under bfloat16 autocast
+    return dict(d_loss=loss.detach(), d_real=probs(real_logits).mean(), d_fake=probs(fake_logits).mean())
 
 def generator_step(generator:nn.Module, discriminator:nn.Module,
                    opt,                 # the generator's optimizer (holds G's parameters only)
