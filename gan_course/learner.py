@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np, torch, torch.nn as nn
 import matplotlib.pyplot as plt
 from fastai.learner import Learner, Metric, AvgSmoothLoss
-from fastai.callback.core import Callback, CancelBatchException, CancelValidException
+from fastai.callback.core import Callback, CancelBatchException, CancelValidException, _inner_loop
 from fastai.optimizer import Optimizer, weight_decay, average_grad, average_sqr_grad, step_stat, adam_step, debias
 from functools import partial
 from contextlib import contextmanager, nullcontext
@@ -25,7 +25,7 @@ from .data import image_grid
 from .losses import GENERATOR_LOSSES, _check_smooth, sample_noise, discriminator_step, generator_step, generator_loss
 
 # %% auto #0
-__all__ = ['GAN_STATS', 'GANModule', 'AlternatingTrainer', 'GANStat', 'GANHistory', 'DeviceSmoothLoss', 'GANProgress', 'ForeachAdam', 'SampleGrids', 'gan_learner', 'plot_gan_history', 'scoring_mode', 'discriminator_accuracy']
+__all__ = ['GAN_STATS', 'GANModule', 'AlternatingTrainer', 'GANStat', 'GANHistory', 'DeviceSmoothLoss', 'GANProgress', 'LeanLearner', 'ForeachAdam', 'SampleGrids', 'gan_learner', 'plot_gan_history', 'scoring_mode', 'discriminator_accuracy']
 
 # %% ../nbs/04_learner.ipynb #d6d3e3d6
 class GANModule(nn.Module):
@@ -44,6 +44,7 @@ class AlternatingTrainer(Callback):
 
     def before_fit(self):
         "Make the discriminator's optimizer (kept across `fit` calls) with the learner's `opt_func`, exempting what fastai exempts from weight decay."
+        self._synced = None # what `_sync_hypers` last copied: nothing yet in this fit
         if getattr(self.learn, 'd_opt', None) is None:
             D = self.model.discriminator
             self.learn.d_opt = self.learn.opt_func(list(D.parameters()), lr=self.opt.hypers[0]['lr'] * self.d_lr_mult)
@@ -51,11 +52,14 @@ class AlternatingTrainer(Callback):
                 for p in norm_bias_params(D): self.learn.d_opt.state[p]['do_wd'] = False
 
     def _sync_hypers(self):
-        "Copy the generator optimizer's current hyper-parameters onto the discriminator's, scaling its lr."
-        for name, value in self.opt.hypers[0].items():
+        "Copy the generator optimizer's current hyper-parameters onto the discriminator's, scaling its lr, if they changed since the last copy."
+        hypers, d_opt = self.learn.opt.hypers[0], self.learn.d_opt
+        if self._synced == (d_opt, hypers): return # an unscheduled fit copies once
+        for name, value in hypers.items():
             if value is None: continue # a torch.optim setting left to PyTorch (e.g. foreach) in fastai's OptimWrapper
             value = value.item() if isinstance(value, np.generic) else value # schedulers store NumPy scalars
-            self.learn.d_opt.set_hyper(name, value * self.d_lr_mult if name == 'lr' else value)
+            d_opt.set_hyper(name, value * self.d_lr_mult if name == 'lr' else value)
+        self._synced = (d_opt, dict(hypers))
 
     def before_batch(self):
         "Run the discriminator and generator updates on this batch, then skip fastai's own forward and backward."
@@ -86,12 +90,12 @@ class AlternatingTrainer(Callback):
 GAN_STATS = {'d_loss': 'd_loss', 'd_real': 'D(x)', 'd_fake': 'D(G(z))'}
 
 class GANStat(Metric):
-    "The epoch mean of one GAN statistic (`d_loss`, `d_real` or `d_fake`), accumulated on the device."
+    "The epoch mean of one GAN statistic (`d_loss`, `d_real` or `d_fake`), computed on the device when the epoch's row is made."
     def __init__(self, key): self.key = key
-    def reset(self): self.total, self.count = 0., 0
-    def accumulate(self, learn): self.total += learn.gan_stats[self.key]; self.count += 1
+    def reset(self): self.values = []
+    def accumulate(self, learn): self.values.append(learn.gan_stats[self.key]) # a reference: no work on the device per batch
     @property
-    def value(self): return self.total / self.count if self.count else None
+    def value(self): return torch.stack(self.values).mean() if self.values else None
     @property
     def name(self): return GAN_STATS[self.key]
 
@@ -108,7 +112,7 @@ class GANHistory(Callback):
         self._move_recorder_losses()
         if not self._epoch: return
         keys = list(self._epoch[0])
-        values = torch.stack([torch.stack([s[k] for k in keys]) for s in self._epoch]).float().cpu().numpy()
+        values = torch.stack([s[k].float() for s in self._epoch for k in keys]).view(-1, len(keys)).cpu().numpy()
         for i, k in enumerate(keys): self.history[k] = np.concatenate([self.history.get(k, np.empty(0)), values[:, i]])
         self._epoch = []
     def _move_recorder_losses(self):
@@ -118,11 +122,15 @@ class GANHistory(Callback):
         self._losses_on_cpu = len(losses)
 
 class DeviceSmoothLoss(AvgSmoothLoss):
-    "fastai's smoothed training loss, kept on the device (fastai's copies every batch's loss to the CPU)."
+    "fastai's smoothed training loss, kept on the device and unbiased as it goes: one `torch.lerp` per batch."
     def accumulate(self, learn):
         self.count += 1
-        loss = learn.loss.mean().detach()
-        self.val = torch.lerp(loss, self.val.to(loss.device), self.beta)
+        loss = learn.loss.detach()
+        loss = loss if loss.ndim == 0 else loss.mean()
+        keep = self.beta * (1 - self.beta**(self.count - 1)) / (1 - self.beta**self.count) # 0 at the first batch
+        self.val = torch.lerp(loss, self.val.to(loss.device), keep)
+    @property
+    def value(self): return self.val
 
 class GANProgress(ProgressCallback):
     "fastai's progress bar, reading the smoothed loss for its comment (a host sync) every `every` batches instead of after every batch."
@@ -133,6 +141,24 @@ class GANProgress(ProgressCallback):
         self.pbar.update(self.iter + 1)
         if hasattr(self, 'smooth_loss') and ((self.iter + 1) % self.every == 0 or self.iter + 1 == self.n_iter):
             self.pbar.comment = f'{self.smooth_loss.item():.4f}'
+
+# %% ../nbs/04_learner.ipynb #c575faee
+def _handles(cb:Callback, event_name:str) -> bool:
+    "Whether `cb` has a method for `event_name`, on its class or set on the instance."
+    return callable(getattr(type(cb), event_name, None)) or callable(vars(cb).get(event_name))
+
+class LeanLearner(Learner):
+    "fastai's `Learner`, except that each per-batch event calls only the callbacks that define it, in order."
+    def __call__(self, event_name):
+        if event_name not in _inner_loop: return super().__call__(event_name)
+        for cb in self._handlers(event_name): cb(event_name)
+
+    def _handlers(self, event_name:str) -> list:
+        "The callbacks with a method for `event_name`, sorted by `order`; worked out again whenever `self.cbs` changes."
+        cbs, cached = list(self.cbs), self.__dict__.get('_handlers_of')
+        if cached is None or cached[0] != cbs: self._handlers_of = cached = (cbs, {})
+        if event_name not in cached[1]: cached[1][event_name] = [cb for cb in self.cbs.sorted('order') if _handles(cb, event_name)]
+        return cached[1][event_name]
 
 # %% ../nbs/04_learner.ipynb #10edb80e
 class ForeachAdam(Optimizer):
@@ -233,7 +259,7 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
                 cbs=None,               # extra fastai callbacks (one, or a list)
                 **kwargs,               # passed on to fastai's `Learner`
                ) -> Learner:
-    "A fastai `Learner` that trains a GAN: two optimizers, alternating D and G steps on every real batch."
+    "A fastai `Learner` (a `LeanLearner`) that trains a GAN: two optimizers, alternating D and G steps on every real batch."
     if loss not in GENERATOR_LOSSES: raise ValueError(f"loss must be one of {GENERATOR_LOSSES}, got {loss!r}")
     _check_smooth(smooth); _check_positive_int('n_d', n_d); _check_positive_int('n_g', n_g); _check_positive_int('n_samples', n_samples)
     for name, value in (('lr', lr), ('d_lr_mult', d_lr_mult)):
@@ -244,7 +270,7 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
     from gan_course.reliability import DivergenceGuard, CollapseWatch # lesson 12's watchdogs, which build on this module
     opt_func = lambda params, lr: ForeachAdam(params, lr=lr, mom=betas[0], sqr_mom=betas[1], eps=1e-8, wd=wd)
     steps = trainer(nz, loss, smooth, n_d, n_g, d_lr_mult, bf16)
-    learn = Learner(dls, GANModule(generator, discriminator), loss_func=generator_loss, opt_func=opt_func, lr=lr, wd=wd,
+    learn = LeanLearner(dls, GANModule(generator, discriminator), loss_func=generator_loss, opt_func=opt_func, lr=lr, wd=wd,
                     moms=(betas[0],)*3, splitter=lambda m: [list(m.generator.parameters())],
                     metrics=[GANStat(k) for k in GAN_STATS],
                     cbs=[steps, GANHistory(), DivergenceGuard(), CollapseWatch(),

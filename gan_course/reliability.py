@@ -31,17 +31,18 @@ DIVERGENCE_ADVICE = ("Try a lower learning rate (half of it), one-sided label sm
 class DivergenceGuard(Callback):
     "Stop training, with a `TrainingDiverged` naming the epoch and step, at the end of an epoch in which a GAN loss was NaN or Inf."
     order = 44 # after_train before GANEvaluation (45) and Recorder (50); after_epoch never runs for a diverged epoch
-    def before_epoch(self): self.first_bad = None
+    def before_epoch(self): self.steps, self.losses = [], []
     def after_batch(self):
-        "Remember, on the device, the first step of this epoch whose d_loss or g_loss was not finite."
+        "Keep this step's number and its d_loss and g_loss: references to tensors on the device, so no work there and no sync."
         if not self.training or not hasattr(self.learn, 'gan_stats'): return
-        stats = self.learn.gan_stats
-        finite = torch.isfinite(stats['d_loss']) & torch.isfinite(stats['g_loss'])
-        if self.first_bad is None: self.first_bad = torch.full((), -1, dtype=torch.long, device=finite.device)
-        self.first_bad = torch.where((self.first_bad < 0) & ~finite, self.iter, self.first_bad)
+        self.steps.append(self.iter); self.losses += [self.learn.gan_stats['d_loss'], self.learn.gan_stats['g_loss']]
     def after_train(self):
-        "Read the first bad step once per epoch and raise if there was one."
-        if self.first_bad is None or (step := int(self.first_bad)) < 0: return
+        "Check the epoch's losses at once, reading one number, and raise naming the first step with a NaN or Inf."
+        if not self.losses: return
+        finite = torch.isfinite(torch.stack(self.losses).view(-1, 2)).all(1)
+        first = int(torch.cat([~finite, finite.new_ones(1)]).byte().argmax()) # the first False, or len(finite) if none
+        if first == len(finite): return
+        step = self.steps[first]
         raise TrainingDiverged(f"training diverged: a NaN or Inf loss at epoch {self.epoch + 1}, step {step + 1} of "
                                f"{len(self.dls.train)}. Nothing from this epoch was recorded or saved; the last complete "
                                f"epoch's results are the last good ones. {DIVERGENCE_ADVICE}")

@@ -3,7 +3,7 @@ import sys
 from pathlib import Path
 import torch
 sys.path.insert(0, str(Path(__file__).parents[1]/'benchmarks'))
-import train_speed, train_options, step_profile, time_to_quality
+import train_speed, train_options, step_profile, time_to_quality, host_overhead
 from gan_course.data import ImageSet
 
 CPU = torch.device('cpu')
@@ -49,3 +49,11 @@ def test_time_to_quality_races_every_recipe_once_and_tabulates():
     assert {name: [fid for _, fid in curve] for name, curve in curves.items()} == dict.fromkeys(recipes, [150.])
     table = time_to_quality.table(curves, threshold=100., level=200., minutes=1e-4, floor=50.)
     assert all(f'| {name} |' in table for name in recipes) and 'not within' in table
+
+
+def test_host_overhead_times_and_counts_both_loops():
+    times, ops = host_overhead.measure(random_digits(64), bs=8, hidden=8, device=CPU, repeats=2)
+    assert all(len(t) == 2 and min(t) > 0 for t in times.values())
+    assert ops['a']['aten.mm'] > 0 and ops['b']['aten.lerp'] == 1 # the learner's smoothed loss, once per pair
+    table = host_overhead.table(times, ops, n_pairs=8)
+    assert '| (b) gan_course `gan_learner` |' in table and '| 1.000 |' in table
