@@ -52,14 +52,14 @@ class AlternatingTrainer(Callback):
                 for p in norm_bias_params(D): self.learn.d_opt.state[p]['do_wd'] = False
 
     def _sync_hypers(self):
-        "Copy the generator optimizer's current hyper-parameters onto the discriminator's, scaling its lr, if they changed since the last copy."
+        "Copy the generator optimizer's current hyper-parameters onto the discriminator's, scaling its lr, unless nothing changed since the last copy."
         hypers, d_opt = self.learn.opt.hypers[0], self.learn.d_opt
-        if self._synced == (d_opt, hypers): return # an unscheduled fit copies once
+        if self._synced == (d_opt, hypers, self.d_lr_mult, d_opt.hypers[0]): return # in an unscheduled fit, only the first batch copies
         for name, value in hypers.items():
             if value is None: continue # a torch.optim setting left to PyTorch (e.g. foreach) in fastai's OptimWrapper
             value = value.item() if isinstance(value, np.generic) else value # schedulers store NumPy scalars
             d_opt.set_hyper(name, value * self.d_lr_mult if name == 'lr' else value)
-        self._synced = (d_opt, dict(hypers))
+        self._synced = (d_opt, dict(hypers), self.d_lr_mult, dict(d_opt.hypers[0]))
 
     def before_batch(self):
         "Run the discriminator and generator updates on this batch, then skip fastai's own forward and backward."
@@ -144,21 +144,28 @@ class GANProgress(ProgressCallback):
 
 # %% ../nbs/04_learner.ipynb #c575faee
 def _handles(cb:Callback, event_name:str) -> bool:
-    "Whether `cb` has a method for `event_name`, on its class or set on the instance."
-    return callable(getattr(type(cb), event_name, None)) or callable(vars(cb).get(event_name))
+    "Whether fastai's call of `cb` for `event_name` could do anything: it has its own `__call__`, or a method found as fastai finds it."
+    return type(cb).__call__ is not Callback.__call__ or getattr(cb, event_name, None) is not None
 
 class LeanLearner(Learner):
-    "fastai's `Learner`, except that each per-batch event calls only the callbacks that define it, in order."
+    "fastai's `Learner`, except that each per-batch event calls only the callbacks that handle it, in order."
     def __call__(self, event_name):
+        if event_name in ('before_fit', 'after_fit'): self.__dict__.pop('_handlers_of', None) # look afresh in every fit
         if event_name not in _inner_loop: return super().__call__(event_name)
         for cb in self._handlers(event_name): cb(event_name)
 
     def _handlers(self, event_name:str) -> list:
-        "The callbacks with a method for `event_name`, sorted by `order`; worked out again whenever `self.cbs` changes."
-        cbs, cached = list(self.cbs), self.__dict__.get('_handlers_of')
-        if cached is None or cached[0] != cbs: self._handlers_of = cached = (cbs, {})
-        if event_name not in cached[1]: cached[1][event_name] = [cb for cb in self.cbs.sorted('order') if _handles(cb, event_name)]
-        return cached[1][event_name]
+        "The callbacks that handle `event_name`, sorted by `order`; worked out again in every fit and whenever `self.cbs` changes."
+        cached = self.__dict__.get('_handlers_of')
+        if cached is None or cached[1] != [id(cb) for cb in self.cbs]: # the same objects (held, so no id is reused), not equal ones
+            self._handlers_of = cached = (list(self.cbs), [id(cb) for cb in self.cbs], {})
+        if event_name not in cached[2]: cached[2][event_name] = [cb for cb in self.cbs.sorted('order') if _handles(cb, event_name)]
+        return cached[2][event_name]
+
+    def __getstate__(self):
+        "fastai's state for pickling (`export`), without the lists of handlers."
+        state = super().__getstate__(); state.pop('_handlers_of', None)
+        return state
 
 # %% ../nbs/04_learner.ipynb #10edb80e
 class ForeachAdam(Optimizer):
