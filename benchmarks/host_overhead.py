@@ -16,9 +16,8 @@ Two figures, both in one process:
 import argparse, collections, statistics, warnings
 warnings.filterwarnings('ignore')
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
 from gan_course.data import gan_dataloaders
-from gan_course.learner import gan_learner
+from gan_course.learner import gan_learner, CountingOps
 from gan_course.models import mlp_generator, mlp_discriminator
 from train_speed import bare_timer, learner_timer, mnist_images
 
@@ -26,15 +25,8 @@ NOT_LAUNCHES = {'aten._local_scalar_dense', # a value read into Python: torch Ad
                 'profiler._record_function_enter_new', 'profiler._record_function_exit'} # torch.optim's profiler labels
 
 
-class CountingLaunches(TorchDispatchMode):
-    "Count, by name, the tensor operations that do work (not views) within the block."
-    def __init__(self): super().__init__(); self.ops = collections.Counter()
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        if not func.is_view and str(func.overloadpacket) not in NOT_LAUNCHES: self.ops[str(func.overloadpacket)] += 1
-        return func(*args, **(kwargs or {}))
-
-
 def tiny_networks(hidden, device):
+    "A generator and a discriminator with one hidden layer of `hidden` units each, seeded."
     torch.manual_seed(0)
     return mlp_generator(hidden=(hidden,)).to(device), mlp_discriminator(hidden=(hidden,)).to(device)
 
@@ -47,9 +39,9 @@ def timers(ds, bs, hidden, device) -> dict:
 
 
 def ops_per_pair(run, n_pairs) -> collections.Counter:
-    "Tensor operations (by name) that one pass `run()` dispatches, per pair."
-    with CountingLaunches() as counter: run()
-    return collections.Counter({k: v / n_pairs for k, v in counter.ops.items()})
+    "Tensor operations that launch work (by name) in one pass `run()`, per pair."
+    with CountingOps() as counter: run()
+    return collections.Counter({k: v / n_pairs for k, v in counter.work.items() if k not in NOT_LAUNCHES})
 
 
 def measure(ds, bs, hidden, device, repeats) -> tuple:

@@ -16,6 +16,8 @@ from contextlib import contextmanager, nullcontext
 from fastai.torch_core import norm_bias_params
 import fastai.callback.schedule # fit_one_cycle and friends
 from fastai.callback.progress import ProgressCallback # also makes fastai's progress bar a default callback
+from torch.utils._python_dispatch import TorchDispatchMode
+from collections import Counter
 from fastcore.basics import IN_NOTEBOOK
 from fastcore.foundation import L
 import warnings
@@ -25,7 +27,7 @@ from .data import image_grid
 from .losses import GENERATOR_LOSSES, _check_smooth, sample_noise, discriminator_step, generator_step, generator_loss
 
 # %% auto #0
-__all__ = ['GAN_STATS', 'GANModule', 'AlternatingTrainer', 'GANStat', 'GANHistory', 'DeviceSmoothLoss', 'GANProgress', 'LeanLearner', 'ForeachAdam', 'SampleGrids', 'gan_learner', 'plot_gan_history', 'scoring_mode', 'discriminator_accuracy']
+__all__ = ['GAN_STATS', 'GANModule', 'AlternatingTrainer', 'GANStat', 'GANHistory', 'DeviceSmoothLoss', 'GANProgress', 'LeanLearner', 'ForeachAdam', 'CountingOps', 'SampleGrids', 'gan_learner', 'plot_gan_history', 'scoring_mode', 'discriminator_accuracy']
 
 # %% ../nbs/04_learner.ipynb #d6d3e3d6
 class GANModule(nn.Module):
@@ -44,7 +46,6 @@ class AlternatingTrainer(Callback):
 
     def before_fit(self):
         "Make the discriminator's optimizer (kept across `fit` calls) with the learner's `opt_func`, exempting what fastai exempts from weight decay."
-        self._synced = None # what `_sync_hypers` last copied: nothing yet in this fit
         if getattr(self.learn, 'd_opt', None) is None:
             D = self.model.discriminator
             self.learn.d_opt = self.learn.opt_func(list(D.parameters()), lr=self.opt.hypers[0]['lr'] * self.d_lr_mult)
@@ -52,14 +53,13 @@ class AlternatingTrainer(Callback):
                 for p in norm_bias_params(D): self.learn.d_opt.state[p]['do_wd'] = False
 
     def _sync_hypers(self):
-        "Copy the generator optimizer's current hyper-parameters onto the discriminator's, scaling its lr, unless nothing changed since the last copy."
-        hypers, d_opt = self.learn.opt.hypers[0], self.learn.d_opt
-        if self._synced == (d_opt, hypers, self.d_lr_mult, d_opt.hypers[0]): return # in an unscheduled fit, only the first batch copies
-        for name, value in hypers.items():
+        "Give the discriminator's optimizer the generator's current hyper-parameters, its lr times `d_lr_mult`, setting only those that differ."
+        d_hypers = self.learn.d_opt.hypers[0]
+        for name, value in self.learn.opt.hypers[0].items():
             if value is None: continue # a torch.optim setting left to PyTorch (e.g. foreach) in fastai's OptimWrapper
             value = value.item() if isinstance(value, np.generic) else value # schedulers store NumPy scalars
-            d_opt.set_hyper(name, value * self.d_lr_mult if name == 'lr' else value)
-        self._synced = (d_opt, dict(hypers), self.d_lr_mult, dict(d_opt.hypers[0]))
+            if name == 'lr': value *= self.d_lr_mult
+            if d_hypers.get(name) != value: self.learn.d_opt.set_hyper(name, value) # in an unscheduled fit, only at the first batch
 
     def before_batch(self):
         "Run the discriminator and generator updates on this batch, then skip fastai's own forward and backward."
@@ -112,7 +112,7 @@ class GANHistory(Callback):
         self._move_recorder_losses()
         if not self._epoch: return
         keys = list(self._epoch[0])
-        values = torch.stack([s[k].float() for s in self._epoch for k in keys]).view(-1, len(keys)).cpu().numpy()
+        values = torch.stack([s[k] for s in self._epoch for k in keys]).view(-1, len(keys)).float().cpu().numpy()
         for i, k in enumerate(keys): self.history[k] = np.concatenate([self.history.get(k, np.empty(0)), values[:, i]])
         self._epoch = []
     def _move_recorder_losses(self):
@@ -150,22 +150,18 @@ def _handles(cb:Callback, event_name:str) -> bool:
 class LeanLearner(Learner):
     "fastai's `Learner`, except that each per-batch event calls only the callbacks that handle it, in order."
     def __call__(self, event_name):
-        if event_name in ('before_fit', 'after_fit'): self.__dict__.pop('_handlers_of', None) # look afresh in every fit
+        if event_name == 'before_fit': self._handlers_of = {} # look afresh in every fit
         if event_name not in _inner_loop: return super().__call__(event_name)
-        for cb in self._handlers(event_name): cb(event_name)
+        if event_name not in self._handlers_of: self._handlers_of[event_name] = [cb for cb in self.cbs.sorted('order') if _handles(cb, event_name)]
+        for cb in self._handlers_of[event_name]: cb(event_name)
 
-    def _handlers(self, event_name:str) -> list:
-        "The callbacks that handle `event_name`, sorted by `order`; worked out again in every fit and whenever `self.cbs` changes."
-        cached = self.__dict__.get('_handlers_of')
-        if cached is None or cached[1] != [id(cb) for cb in self.cbs]: # the same objects (held, so no id is reused), not equal ones
-            self._handlers_of = cached = (list(self.cbs), [id(cb) for cb in self.cbs], {})
-        if event_name not in cached[2]: cached[2][event_name] = [cb for cb in self.cbs.sorted('order') if _handles(cb, event_name)]
-        return cached[2][event_name]
+    def add_cb(self, cb):
+        self._handlers_of = {} # the lists of handlers are worked out again
+        return super().add_cb(cb)
 
-    def __getstate__(self):
-        "fastai's state for pickling (`export`), without the lists of handlers."
-        state = super().__getstate__(); state.pop('_handlers_of', None)
-        return state
+    def remove_cb(self, cb):
+        self._handlers_of = {}
+        return super().remove_cb(cb)
 
 # %% ../nbs/04_learner.ipynb #10edb80e
 class ForeachAdam(Optimizer):
@@ -203,6 +199,17 @@ class ForeachAdam(Optimizer):
         for params in self.param_lists:
             for p in params: p.grad = None
 
+
+# %% ../nbs/04_learner.ipynb #273c52d1
+class CountingOps(TorchDispatchMode):
+    "Count the tensor operations (calls into PyTorch's operator library) run within the block: `.count` in all, `.work` by name."
+    def __init__(self): super().__init__(); self.work, self.views = Counter(), 0
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func.is_view: self.views += 1 # a new view of the same memory: no kernel on a GPU
+        else: self.work[str(func.overloadpacket)] += 1 # computes or copies: a kernel launch (or more) on a GPU
+        return func(*args, **(kwargs or {}))
+    @property
+    def count(self) -> int: return self.views + sum(self.work.values())
 
 # %% ../nbs/04_learner.ipynb #ee8d0668
 class SampleGrids(Callback):

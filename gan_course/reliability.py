@@ -37,12 +37,12 @@ class DivergenceGuard(Callback):
         if not self.training or not hasattr(self.learn, 'gan_stats'): return
         self.steps.append(self.iter); self.losses += [self.learn.gan_stats['d_loss'], self.learn.gan_stats['g_loss']]
     def after_train(self):
-        "Check the epoch's losses at once, reading one number, and raise naming the first step with a NaN or Inf."
+        "Check the epoch's losses at once, with one read from the device, and raise naming the first step with a NaN or Inf."
         if not self.losses: return
-        finite = torch.isfinite(torch.stack(self.losses).view(-1, 2)).all(1)
-        first = int(torch.cat([~finite, finite.new_ones(1)]).byte().argmax()) # the first False, or len(finite) if none
-        if first == len(finite): return
-        step = self.steps[first]
+        finite = torch.isfinite(torch.stack(self.losses).view(-1, 2)).all(1) # one row per step: (d_loss, g_loss)
+        bad = torch.nonzero(~finite).flatten().tolist()
+        if not bad: return
+        step = self.steps[bad[0]]
         raise TrainingDiverged(f"training diverged: a NaN or Inf loss at epoch {self.epoch + 1}, step {step + 1} of "
                                f"{len(self.dls.train)}. Nothing from this epoch was recorded or saved; the last complete "
                                f"epoch's results are the last good ones. {DIVERGENCE_ADVICE}")
