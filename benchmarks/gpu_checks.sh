@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU figures of benchmarks/RESULTS.md ("On a GPU") in one run, for a machine with CUDA (about 6 minutes on an H100).
+# The GPU figures of benchmarks/RESULTS.md ("On a GPU") in one run, for a machine with CUDA (about 7 minutes on an H100).
 # Run from anywhere with gan_course installed and MNIST where the loader finds it (GAN_COURSE_DATA as an absolute path).
 # PEAK_TFLOPS: the card's dense TF32 peak (494.7 for an H100 or H200 SXM), for the share-of-peak line.
 set -euo pipefail

@@ -48,9 +48,9 @@ def sync(device):
     if device.type == 'cuda': torch.cuda.synchronize()
 
 
-def bare_optimizers(G, D, foreach=None):
-    "(a)'s two Adam optimizers, the settings every variant uses; `foreach=None` lets PyTorch choose (foreach on a GPU, per tensor on a CPU)."
-    return tuple(torch.optim.Adam(net.parameters(), 2e-4, betas=(0.5, 0.999), foreach=foreach) for net in (G, D))
+def bare_optimizers(G, D, **adam):
+    "(a)'s two Adam optimizers, the settings every variant uses; `adam`: torch.optim.Adam's `foreach`, `fused` or `capturable` (by default PyTorch chooses: foreach on a GPU, per tensor on a CPU)."
+    return tuple(torch.optim.Adam(net.parameters(), 2e-4, betas=(0.5, 0.999), **adam) for net in (G, D))
 
 
 def bare_pair(G, D, g_opt, d_opt, real, precision=nullcontext):
@@ -66,9 +66,9 @@ def bare_pair(G, D, g_opt, d_opt, real, precision=nullcontext):
     for p in D.parameters(): p.requires_grad_(True)
 
 
-def bare_timer(G, D, ds, bs, device, precision=nullcontext, foreach=None):
+def bare_timer(G, D, ds, bs, device, precision=nullcontext, **adam):
     "Warm the bare loop on `G`, `D` up with 3 pairs; return a function timing one pass of `ds` through it, batching included."
-    g_opt, d_opt = bare_optimizers(G, D, foreach)
+    g_opt, d_opt = bare_optimizers(G, D, **adam)
     dl = gan_dataloaders(ds, bs=bs, device=device).train
     for _, (real, _) in zip(range(3), dl): bare_pair(G, D, g_opt, d_opt, real, precision)
     def seconds():

@@ -1,5 +1,6 @@
 "The benchmark scripts still run: their pieces on a few random images (the full runs and their figures are in benchmarks/RESULTS.md)."
 import sys
+import pytest
 from pathlib import Path
 import torch
 sys.path.insert(0, str(Path(__file__).parents[1]/'benchmarks'))
@@ -25,9 +26,21 @@ def test_train_speed_times_a_pass_of_all_three_loops():
 def test_train_options_times_every_variant_and_tabulates():
     reports = []
     passes, mem = train_options.measure(random_digits(32), bs=8, repeats=1, device=CPU, backend='eager', report=lambda *r: reports.append(r))
-    assert set(passes) == set(train_options.BARE) | set(train_options.LEARNER) and all(t > 0 for t in passes.values()) and len(reports) == 1
+    on_cpu = {name for name, options in (train_options.BARE | train_options.LEARNER).items() if not options.get('graphed')}
+    assert set(passes) == on_cpu and '(a) CUDA graph' not in on_cpu and all(t > 0 for t in passes.values()) and len(reports) == 1
     table = train_options.table(passes, mem, gflop=1., n_images=32, bs=8)
     assert all(f'| {name} |' in table for name in passes) and '| 1.000 |' in table
+
+
+def test_train_options_leaves_out_a_variant_that_fails(monkeypatch, capsys):
+    monkeypatch.setattr(train_options, 'BARE', {'(a) fp32': {}, '(a) broken': dict(no_such_option=True)})
+    monkeypatch.setattr(train_options, 'LEARNER', {})
+    passes, _ = train_options.measure(random_digits(32), bs=8, repeats=1, device=CPU)
+    assert set(passes) == {'(a) fp32'} and '(a) broken: left out, it failed' in capsys.readouterr().out
+
+
+def test_a_cuda_graph_needs_cuda():
+    with pytest.raises(ValueError, match='needs a CUDA device'): train_options.graphed_timer(None, None, random_digits(32), 8, CPU)
 
 
 def test_step_profile_runs_both_loops(capsys, monkeypatch):
