@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np, torch, torch.nn as nn
 import matplotlib.pyplot as plt
 from fastai.learner import Learner, Metric, AvgSmoothLoss
-from fastai.callback.core import Callback, CancelBatchException, CancelValidException, _inner_loop
+from fastai.callback.core import Callback, CancelBatchException, CancelValidException, CancelFitException, _inner_loop
 from fastai.optimizer import Optimizer, weight_decay, average_grad, average_sqr_grad, step_stat, adam_step, debias
 from functools import partial
 from contextlib import contextmanager, nullcontext
@@ -18,7 +18,7 @@ import fastai.callback.schedule # fit_one_cycle and friends
 from fastai.callback.progress import ProgressCallback # also makes fastai's progress bar a default callback
 from torch.utils._python_dispatch import TorchDispatchMode
 from collections import Counter
-from fastcore.basics import IN_NOTEBOOK
+from fastcore.basics import IN_NOTEBOOK, noop
 from fastcore.foundation import L
 import warnings
 # a GAN's validation loader is empty on purpose; fastprogress would warn about it every epoch
@@ -109,12 +109,14 @@ class GANHistory(Callback):
     def after_batch(self):
         if self.training and hasattr(self.learn, 'gan_stats'): self._epoch.append(self.learn.gan_stats)
     def after_epoch(self):
+        "Move this epoch's statistics to `history`, and the recorder's smoothed losses to the CPU."
         self._move_recorder_losses()
         if not self._epoch: return
         keys = list(self._epoch[0])
         values = torch.stack([s[k] for s in self._epoch for k in keys]).view(-1, len(keys)).float().cpu().numpy()
         for i, k in enumerate(keys): self.history[k] = np.concatenate([self.history.get(k, np.empty(0)), values[:, i]])
         self._epoch = []
+    after_fit = after_fit_exception = after_epoch # a fit stopped mid-epoch (lr_find, TimeBudget, an error, Ctrl-C) skips after_epoch
     def _move_recorder_losses(self):
         "Move the recorder's per-batch smoothed losses, kept on the device by `DeviceSmoothLoss`, to the CPU in one copy."
         losses = self.recorder.losses
@@ -147,6 +149,11 @@ def _handles(cb:Callback, event_name:str) -> bool:
     "Whether fastai's call of `cb` for `event_name` could do anything: it has its own `__call__`, or a method found as fastai finds it."
     return type(cb).__call__ is not Callback.__call__ or getattr(cb, event_name, None) is not None
 
+def _tidy_after(cb:Callback, event_name:str):
+    "Call `cb`'s `event_name` method if it has one; if that fails too, warn rather than hide the exception that stopped the fit."
+    try: getattr(cb, event_name, noop)()
+    except Exception as e: warnings.warn(f"{type(cb).__name__}.{event_name} failed ({type(e).__name__}: {e}) while tidying up after the exception below")
+
 class LeanLearner(Learner):
     "fastai's `Learner`, except that each per-batch event calls only the callbacks that handle it, in order."
     def __call__(self, event_name):
@@ -162,6 +169,13 @@ class LeanLearner(Learner):
     def remove_cb(self, cb):
         self._handlers_of = {}
         return super().remove_cb(cb)
+
+    def fit(self, *args, **kwargs):
+        "fastai's `fit`; when an exception fastai lets through (an error, Ctrl-C) stops it, callbacks' `after_fit_exception` methods run first."
+        try: return super().fit(*args, **kwargs)
+        except BaseException:
+            for cb in self.cbs.sorted('order'): _tidy_after(cb, 'after_fit_exception')
+            raise
 
 # %% ../nbs/04_learner.ipynb #10edb80e
 class ForeachAdam(Optimizer):
@@ -293,6 +307,7 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
     learn.recorder.smooth_loss = DeviceSmoothLoss(learn.recorder.smooth_loss.beta) # fastai's copies each batch's loss to the CPU
     if hasattr(learn, 'progress'): learn.remove_cb(learn.progress).add_cb(GANProgress()) # fastai's reads it every batch
     learn.no_bar = partial(_no_bar_keeping, learn)
+    learn.recorder.plot_loss = partial(learn.recorder.plot_loss, with_valid=False) # a GAN has no validation loss (fastai's default would fail looking for one)
     learn.gan_trainer = steps # the step-running callback, whatever its class (the watchdogs call its `networks()`)
     return learn
 

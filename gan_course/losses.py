@@ -13,11 +13,11 @@ __all__ = ['GENERATOR_LOSSES', 'discriminator_loss', 'generator_loss', 'frozen',
 
 # %% ../nbs/02_minimax.ipynb #e2a3ab3d
 def _check_logits(name:str, logits) -> torch.Tensor:
-    "Raise a clear error unless `logits` is a non-empty floating-point tensor."
+    "Raise a clear error unless `logits` is a non-empty floating-point tensor; return it in at least float32."
     if not isinstance(logits, torch.Tensor): raise TypeError(f"{name} must be a torch.Tensor of logits, got {type(logits).__name__}")
     if not logits.is_floating_point(): raise TypeError(f"{name} must be floating point logits, got {logits.dtype}")
     if logits.numel() == 0: raise ValueError(f"{name} is empty: the discriminator produced no outputs for this batch")
-    return logits
+    return logits if logits.dtype in (torch.float32, torch.float64) else logits.float() # bfloat16 would round a target of 0.9 to 0.8984
 
 def _check_smooth(smooth) -> float:
     "Return `smooth` if it is a valid one-sided label-smoothing amount, in [0, 0.5)."
@@ -68,8 +68,9 @@ def frozen(module:nn.Module):
 
 # %% ../nbs/03_mlp_gan.ipynb #a9e9ecff
 def sample_noise(n:int, nz:int, device=None, rng:torch.Generator|None=None) -> torch.Tensor:
-    "`n` latent vectors of size `nz` drawn from N(0, I)."
-    return torch.randn(n, nz, device=device, generator=rng)
+    "`n` latent vectors of size `nz` drawn from N(0, I) on `device`; with `rng`, drawn on `rng`'s device and moved (the same numbers on any device)."
+    if rng is None: return torch.randn(n, nz, device=device)
+    return torch.randn(n, nz, generator=rng, device=rng.device).to(device) # PyTorch refuses a CPU generator for a draw on the GPU
 
 def discriminator_step(generator:nn.Module, discriminator:nn.Module,
                        opt,                 # the discriminator's optimizer (holds D's parameters only)

@@ -71,20 +71,24 @@ def train_classifier(train:ImageSet, # labelled images to learn from
                     ) -> DigitClassifier:
     "Train a `DigitClassifier` on `train`, with random shifts, and return it in eval mode on the CPU."
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    torch.manual_seed(seed)
-    model = _untrained_classifier(train).to(device)
-    images, labels = train.images.to(device), train.labels.to(device)
+    with torch.random.fork_rng(devices=[device] if device.type == 'cuda' else []): # the seed leaves the caller's random state as it was
+        torch.manual_seed(seed)
+        model = _untrained_classifier(train).to(device)
+        _fit_classifier(model, train.images.to(device), train.labels.to(device), epochs, bs, lr)
+    return model.cpu().eval()
+
+def _fit_classifier(model:nn.Module, images:torch.Tensor, labels:torch.Tensor, epochs:int, bs:int, lr:float):
+    "`train_classifier`'s loop: Adam with a one-cycle schedule over shifted batches, in an order drawn on the CPU (the same on any device)."
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     steps = len(images) // bs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps)
     model.train()
     for _ in progress_bar(range(epochs), leave=False):
-        order = torch.randperm(len(images), device=device)
+        order = torch.randperm(len(images)).to(images.device)
         for i in range(steps):
             rows = order[i * bs:(i + 1) * bs]
             loss = F.cross_entropy(model(_shifted(to_tanh_range(images[rows]))), labels[rows])
             opt.zero_grad(); loss.backward(); opt.step(); sched.step()
-    return model.cpu().eval()
 
 # %% ../nbs/07_evaluation.ipynb #f90b8dfa
 def _classifier_key(train:ImageSet, **settings) -> str:
@@ -158,11 +162,11 @@ def coverage(probs:torch.Tensor, min_share=0.02) -> int:
 
 # %% ../nbs/07_evaluation.ipynb #774d6430
 def _model_input(images, shape:tuple) -> torch.Tensor:
-    "`images` as float in [-1, 1] of shape (N, *shape), after checking their shape and range."
+    "`images` as float in [-1, 1] of shape (N, *shape) on the CPU (where the classifier is), after checking their shape and range."
     images = torch.as_tensor(images)
     if images.ndim != 4 or tuple(images.shape[1:]) != tuple(shape):
         raise ValueError(f"expected images of shape (N, {', '.join(map(str, shape))}), got {tuple(images.shape)}")
-    if images.dtype == torch.uint8: return to_tanh_range(images)
+    if images.dtype == torch.uint8: return to_tanh_range(images.cpu())
     images = images.detach().float().cpu()
     if not torch.isfinite(images).all(): raise ValueError("the images contain NaN or Inf values; the generator has diverged")
     low, high = images.min().item(), images.max().item()
@@ -225,7 +229,7 @@ def plot_class_shares(probs:torch.Tensor, classes=None, ax=None, title='predicte
 def nearest_training_images(samples:torch.Tensor, train_images:torch.Tensor) -> tuple:
     "For each sample, the index of and the pixel distance (per pixel, RMS in [-1, 1] units) to its nearest training image."
     flat_s = _model_input(samples, tuple(train_images.shape[1:])).flatten(1)
-    flat_t = to_tanh_range(train_images).flatten(1)
+    flat_t = to_tanh_range(torch.as_tensor(train_images).cpu()).flatten(1)
     dist = torch.cdist(flat_s, flat_t, compute_mode='donot_use_mm_for_euclid_dist') # exact: a copy is at distance 0
     best = dist.min(1)
     return best.indices, best.values / flat_s.shape[1] ** 0.5

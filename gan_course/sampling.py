@@ -60,7 +60,7 @@ def load_into(module:nn.Module, state:dict, source='the file'):
 
 def load_generator(path,           # a file written by `save_generator`
                    generator=None, # load into this module instead of rebuilding from the stored config
-                   device='cpu',   # where to put the weights
+                   device=None,    # where to put the weights; default: where `generator` is, or the CPU for a rebuilt one
                   ) -> nn.Module:
     "Rebuild (or fill) a generator from a safetensors file written by `save_generator`, in eval mode."
     path = Path(path)
@@ -69,7 +69,8 @@ def load_generator(path,           # a file written by `save_generator`
     if generator is None:
         import gan_course.colour, gan_course.conditional # register lesson 09's colour and lesson 10's conditional generators in GENERATOR_BUILDERS
         kind = config.pop('kind'); generator = GENERATOR_BUILDERS[kind](**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
-    return load_into(generator, load_file(str(path)), str(path)).to(device).eval()
+    load_into(generator, load_file(str(path)), str(path))
+    return (generator if device is None else generator.to(device)).eval()
 
 # %% ../nbs/08_sampling.ipynb #feb05251
 def generate(generator:nn.Module, n=64, seed=0, nz=None) -> torch.Tensor:
