@@ -171,11 +171,11 @@ class RunFiles(Callback):
         training_gif(self.learn.sample_grids.grids, self.out/'training.gif')
 
 # %% ../nbs/11_cli.ipynb #6bfbbf79
-def _evaluation(ds, every:int) -> list:
-    "The `GANEvaluation` callback for `--eval-every` (none for 0), with a classifier trained on `ds` or loaded from the cache."
+def _evaluation(ds, every:int, device) -> list:
+    "The `GANEvaluation` callback for `--eval-every` (none for 0), with a classifier trained on `ds` (on `device`) or loaded from the cache."
     if not every: return []
     print(f"--eval-every {every}: training the scoring classifier (cached after the first run)")
-    try: scorer = scorer_for(ds)
+    try: scorer = scorer_for(ds, device=device)
     except ValueError as e: raise UsageError(f"--eval-every: {e}") from None
     return [GANEvaluation(scorer, every, columns=('fid', 'classifier_score', 'confident', 'coverage'))]
 
@@ -188,7 +188,7 @@ def train(args, cbs=()) -> Path:
     set_seed(args.seed, reproducible=True) # before the networks are built: their initial weights come from it
     generator, discriminator = _networks(args, ds)
     if len(ds) < args.bs: raise UsageError(f"--bs {args.bs} is larger than the dataset ({len(ds)} images); use a smaller --bs")
-    evaluation = _evaluation(ds, args.eval_every)
+    evaluation = _evaluation(ds, args.eval_every, device)
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
     atomic_save(out/'run.json', lambda f: f.write(json.dumps({k: v for k, v in vars(args).items() if k not in ('command', 'resume')}, indent=2).encode()))
     learner = conditional_learner if args.conditional else gan_learner

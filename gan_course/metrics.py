@@ -99,11 +99,12 @@ def _classifier_key(train:ImageSet, **settings) -> str:
 def cached_classifier(train:ImageSet, # labelled images to learn from
                       epochs=8,       # passes over `train`
                       seed=0,         # training seed
+                      device=None,    # where to train it; default: CUDA when present (it is returned on the CPU either way)
                      ) -> DigitClassifier:
     "`train_classifier(train, epochs, seed=seed)`, trained once and afterwards loaded from the cache folder."
     path = cache_dir()/f'classifier-{_classifier_key(train, epochs=epochs, seed=seed)}.safetensors'
     if path.exists(): return load_into(_untrained_classifier(train), load_file(str(path)), str(path)).eval()
-    model = train_classifier(train, epochs=epochs, seed=seed)
+    model = train_classifier(train, epochs=epochs, seed=seed, device=device)
     atomic_save(path, lambda f: f.write(save(model.state_dict())))
     return model
 
@@ -211,10 +212,10 @@ class GANScorer:
         "The scores of `n` images from `generator`, drawn from `seed`."
         return self(generate(generator, self.n, seed).cpu())
 
-def scorer_for(ds:ImageSet, n=2000, epochs=8) -> GANScorer:
-    "A `GANScorer` for data like `ds`: a cached classifier trained on its fit part, held-out and real-vs-real from `split_for_scoring`."
+def scorer_for(ds:ImageSet, n=2000, epochs=8, device=None) -> GANScorer:
+    "A `GANScorer` for data like `ds`: a cached classifier trained (on `device`) on its fit part, held-out and real-vs-real from `split_for_scoring`."
     fit, held_out = split_for_scoring(ds)
-    return GANScorer(cached_classifier(fit, epochs=epochs), held_out, reference=fit, n=n)
+    return GANScorer(cached_classifier(fit, epochs=epochs, device=device), held_out, reference=fit, n=n)
 
 # %% ../nbs/07_evaluation.ipynb #5e588a97
 def plot_class_shares(probs:torch.Tensor, classes=None, ax=None, title='predicted classes of the samples'):

@@ -121,9 +121,13 @@ def test_colour_folder_trains_the_64x64_dcgan(tmp_path):
     assert json.loads((out/'run.json').read_text())['channels'] == 3
 
 
-def test_eval_every_adds_scores_to_the_metrics_file(tmp_path, capsys):
+def test_eval_every_adds_scores_to_the_metrics_file(tmp_path, capsys, monkeypatch):
+    import gan_course.metrics
+    devices, train_classifier = [], gan_course.metrics.train_classifier
+    monkeypatch.setattr(gan_course.metrics, 'train_classifier', lambda *a, device=None, **k: devices.append(device) or train_classifier(*a, device=device, **k))
     out = tmp_path/'scored'
-    assert main(['train', '--data', 'digits', '--model', 'mlp', '--epochs', '2', '--eval-every', '2', '--out', str(out)]) == 0
+    assert main(['train', '--data', 'digits', '--model', 'mlp', '--epochs', '2', '--eval-every', '2', '--device', 'cpu', '--out', str(out)]) == 0
+    assert devices == [torch.device('cpu')] # the scoring classifier trains where --device says, not on a GPU regardless
     err = capsys.readouterr().err # digits hold out 360 images: a one-line small-sample warning, no source path
     assert 'gan-course: warning: FID from 360 samples' in err and 'metrics.py' not in err
     rows = list(csv.DictReader((out/'metrics.csv').open()))
