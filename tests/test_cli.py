@@ -81,6 +81,13 @@ def test_bad_arguments_exit_2_on_one_line_and_write_nothing(tmp_path, capsys, ba
     assert not out.exists()
 
 
+def test_a_gpu_number_this_machine_lacks_exits_2_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True); monkeypatch.setattr(torch.cuda, 'device_count', lambda: 1) # a one-GPU machine
+    out = tmp_path/'never'
+    assert main(['train', '--data', 'digits', '--device', 'cuda:1', '--out', str(out)]) == 2
+    assert 'this machine has 1 CUDA GPU(s), numbered from 0' in capsys.readouterr().err and not out.exists()
+
+
 def test_missing_out_and_command(capsys):
     assert main(['train', '--data', 'digits']) == 2 and '--out is required (or --resume DIR to continue a run)' in capsys.readouterr().err
     assert main([]) == 2
