@@ -60,21 +60,23 @@ def graphed_timer(G, D, ds, bs, device, warmup=3):
     g_opt, d_opt = bare_optimizers(G, D, capturable=True, foreach=True)
     dl = gan_dataloaders(ds, bs=bs, device=device).train # drops the last short batch: every batch fits the graph's input
     real = next(iter(dl))[0].clone()
-    side = torch.cuda.Stream(); side.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(side): # PyTorch's recipe: warm up on a side stream, so the capture sees allocated state
-        for _ in range(warmup): bare_pair(G, D, g_opt, d_opt, real)
-    torch.cuda.current_stream().wait_stream(side)
-    pair = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(pair): bare_pair(G, D, g_opt, d_opt, real)
-    weights = [*G.parameters(), *D.parameters()]
-    before = [w.detach().clone() for w in weights]
-    pair.replay()
-    if any(torch.equal(b, w) for b, w in zip(before, weights)):
-        raise RuntimeError("a replay of the captured pair left some of G's or D's weights unchanged: the graph does not train")
+    with torch.cuda.device(device): # streams and graphs belong to the current GPU: make it `device`
+        side = torch.cuda.Stream(); side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side): # PyTorch's recipe: warm up on a side stream, so the capture sees allocated state
+            for _ in range(warmup): bare_pair(G, D, g_opt, d_opt, real)
+        torch.cuda.current_stream().wait_stream(side)
+        pair = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(pair): bare_pair(G, D, g_opt, d_opt, real)
+        weights = [*G.parameters(), *D.parameters()]
+        before = [w.detach().clone() for w in weights]
+        pair.replay()
+        if any(torch.equal(b, w) for b, w in zip(before, weights)):
+            raise RuntimeError("a replay of the captured pair left some of G's or D's weights unchanged: the graph does not train")
     def seconds():
-        sync(device); start = time.perf_counter()
-        for batch, _ in dl: real.copy_(batch); pair.replay()
-        sync(device); return time.perf_counter() - start
+        with torch.cuda.device(device):
+            sync(device); start = time.perf_counter()
+            for batch, _ in dl: real.copy_(batch); pair.replay()
+            sync(device); return time.perf_counter() - start
     return seconds
 
 
@@ -96,7 +98,7 @@ def cuda_peak_mb(device):
 def measure(ds, bs, repeats, device, compile_=True, backend='inductor', report=lambda *results: None):
     """Median seconds per pass over `ds` for every bare and learner variant, interleaved; peak MB of each variant's
     build, warm-up and first pass, above what was allocated before it. `report(title, passes, mem)` is called after
-    each repeat, so a run cut short still shows its figures; a variant that fails to build is reported and left out."""
+    each repeat, so a run cut short still shows its figures; a variant other than the baseline that fails to build is reported and left out."""
     variants = {k: v for k, v in (BARE | LEARNER).items() if (compile_ or not v.get('compiled')) and (device.type == 'cuda' or not v.get('graphed'))}
     runners, mem = {}, {}
     for name, options in variants.items():
@@ -104,6 +106,7 @@ def measure(ds, bs, repeats, device, compile_=True, backend='inductor', report=l
         base, built = cuda_allocated_mb(device), time.perf_counter()
         try: runner = (bare_runner if name in BARE else learner_runner)(ds, bs, device, backend=backend, **options); runner()
         except Exception as e: # one variant that cannot run on this machine (e.g. a failed CUDA graph capture) must not cost the others' figures
+            if name == '(a) fp32': raise # the baseline every ratio needs
             print(f'{name}: left out, it failed: {type(e).__name__}: {e}', flush=True); continue
         runners[name] = runner
         mem[name] = cuda_peak_mb(device) - base

@@ -45,7 +45,7 @@ def mnist_images(n=None):
 
 
 def sync(device):
-    if device.type == 'cuda': torch.cuda.synchronize()
+    if device.type == 'cuda': torch.cuda.synchronize(device)
 
 
 def bare_optimizers(G, D, **adam):

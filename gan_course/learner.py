@@ -100,14 +100,15 @@ class GANStat(Metric):
     def name(self): return GAN_STATS[self.key]
 
 class GANHistory(Callback):
-    "Keep every training batch's GAN statistics (as `.history`, a dict of arrays) and name the loss column g_loss."
+    "Keep every training batch's GAN statistics (as `.history`, a dict of arrays; `lr_find`'s trial batches left out) and name the loss column g_loss."
     order = 55 # after Recorder (50) names the columns, before ProgressCallback (60) prints them
-    def __init__(self): self.history, self._epoch = {}, []
+    def __init__(self): self.history, self._epoch, self._losses_on_cpu, self._keeping = {}, [], 0, True
     def before_fit(self):
         self.recorder.metric_names = self.recorder.metric_names.map(lambda n: 'g_loss' if n == 'train_loss' else n)
         self._epoch, self._losses_on_cpu = [], 0
+        self._keeping = not hasattr(self.learn, 'lr_finder') # lr_find's batches are trials it undoes at the end
     def after_batch(self):
-        if self.training and hasattr(self.learn, 'gan_stats'): self._epoch.append(self.learn.gan_stats)
+        if self._keeping and self.training and hasattr(self.learn, 'gan_stats'): self._epoch.append(self.learn.gan_stats)
     def after_epoch(self):
         "Move this epoch's statistics to `history`, and the recorder's smoothed losses to the CPU."
         self._move_recorder_losses()
@@ -119,6 +120,7 @@ class GANHistory(Callback):
     after_fit = after_fit_exception = after_epoch # a fit stopped mid-epoch (lr_find, TimeBudget, an error, Ctrl-C) skips after_epoch
     def _move_recorder_losses(self):
         "Move the recorder's per-batch smoothed losses, kept on the device by `DeviceSmoothLoss`, to the CPU in one copy."
+        if 'losses' not in vars(self.recorder): return # a fit cancelled before the recorder's before_fit made the list
         losses = self.recorder.losses
         if len(losses) > self._losses_on_cpu: losses[self._losses_on_cpu:] = torch.stack(losses[self._losses_on_cpu:]).cpu().unbind()
         self._losses_on_cpu = len(losses)
@@ -171,7 +173,7 @@ class LeanLearner(Learner):
         return super().remove_cb(cb)
 
     def fit(self, *args, **kwargs):
-        "fastai's `fit`; when an exception fastai lets through (an error, Ctrl-C) stops it, callbacks' `after_fit_exception` methods run first."
+        "fastai's `fit`; when an exception fastai lets through (an error, Ctrl-C) stops it, the learner's callbacks' `after_fit_exception` methods run first."
         try: return super().fit(*args, **kwargs)
         except BaseException:
             for cb in self.cbs.sorted('order'): _tidy_after(cb, 'after_fit_exception')
