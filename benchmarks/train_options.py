@@ -26,7 +26,7 @@ import torch, torch._dynamo
 from fastai.optimizer import Adam, OptimWrapper
 from gan_course.data import gan_dataloaders
 from gan_course.learner import gan_learner
-from train_speed import networks, bare_pair, bare_optimizers, bare_timer, learner_timer, pair_flops, mnist_images, sync
+from train_speed import networks, bare_pair, bare_optimizers, bare_timer, pass_timer, learner_timer, pair_flops, mnist_images
 
 BARE = {'(a) fp32': {}, '(a) channels-last': dict(channels_last=True), '(a) bf16': dict(bf16=True),
         '(a) bf16 + channels-last': dict(bf16=True, channels_last=True), '(a) compiled': dict(compiled=True),
@@ -72,11 +72,9 @@ def graphed_timer(G, D, ds, bs, device, warmup=3):
         pair.replay()
         if any(torch.equal(b, w) for b, w in zip(before, weights)):
             raise RuntimeError("a replay of the captured pair left some of G's or D's weights unchanged: the graph does not train")
+    timer = pass_timer(dl, device, lambda batch: (real.copy_(batch), pair.replay()))
     def seconds():
-        with torch.cuda.device(device):
-            sync(device); start = time.perf_counter()
-            for batch, _ in dl: real.copy_(batch); pair.replay()
-            sync(device); return time.perf_counter() - start
+        with torch.cuda.device(device): return timer()
     return seconds
 
 

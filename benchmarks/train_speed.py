@@ -71,9 +71,14 @@ def bare_timer(G, D, ds, bs, device, precision=nullcontext, **adam):
     g_opt, d_opt = bare_optimizers(G, D, **adam)
     dl = gan_dataloaders(ds, bs=bs, device=device).train
     for _, (real, _) in zip(range(3), dl): bare_pair(G, D, g_opt, d_opt, real, precision)
+    return pass_timer(dl, device, lambda real: bare_pair(G, D, g_opt, d_opt, real, precision))
+
+
+def pass_timer(dl, device, pair):
+    "A function timing one pass of `dl` with `pair(real)` on each batch, batching included, the device synchronised at both ends."
     def seconds():
         sync(device); start = time.perf_counter()
-        for real, _ in dl: bare_pair(G, D, g_opt, d_opt, real, precision)
+        for real, _ in dl: pair(real)
         sync(device); return time.perf_counter() - start
     return seconds
 

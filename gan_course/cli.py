@@ -115,8 +115,9 @@ def _device(name:str) -> torch.device:
     if name == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     try: device = torch.device(name)
     except RuntimeError: raise UsageError(f"--device {name!r} is not a device; use auto, cpu, cuda or cuda:N") from None
-    if device.type == 'cuda' and not torch.cuda.is_available(): raise UsageError(f"--device {name}: no CUDA GPU is available here; use --device cpu")
-    if device.type == 'cuda' and (device.index or 0) >= torch.cuda.device_count():
+    if device.type != 'cuda': return device
+    if not torch.cuda.is_available(): raise UsageError(f"--device {name}: no CUDA GPU is available here; use --device cpu")
+    if (device.index or 0) >= torch.cuda.device_count():
         raise UsageError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA GPU(s), numbered from 0; use --device cuda or cuda:N with a smaller N")
     return device
 

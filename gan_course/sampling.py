@@ -76,7 +76,7 @@ def load_generator(path,           # a file written by `save_generator`
 def generate(generator:nn.Module, n=64, seed=0, nz=None) -> torch.Tensor:
     "`n` images in [-1, 1] from `generator` in eval mode, reproducible from `seed` (noise drawn on the CPU)."
     nz = nz or generator.nz
-    noise = sample_noise(n, nz, rng=torch.Generator().manual_seed(seed)).to(next(generator.parameters()).device)
+    noise = sample_noise(n, nz, next(generator.parameters()).device, rng=torch.Generator().manual_seed(seed))
     was_training = generator.training; generator.eval()
     with torch.no_grad(): images = generator(noise)
     generator.train(was_training)
