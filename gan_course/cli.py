@@ -20,13 +20,13 @@ from .losses import GENERATOR_LOSSES
 from .models import mlp_generator, mlp_discriminator, dcgan_generator, dcgan_discriminator, dcgan_init
 from .learner import gan_learner, plot_gan_history
 from .sampling import save_generator, training_gif, header_json
-from .metrics import scorer_for, GANEvaluation
+from .metrics import split_for_scoring, scorer_for, GANEvaluation
 from .reliability import TrainingDiverged, Checkpoint, CHECKPOINT_KEY
 from .conditional import conditional_generator, conditional_discriminator, conditional_learner
 from .colour import dcgan64_pair
 
 # %% auto #0
-__all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'UsageError', 'RunFiles', 'train', 'main']
+__all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'EVAL_COLUMNS', 'UsageError', 'RunFiles', 'train', 'main']
 
 # %% ../nbs/11_cli.ipynb #23298c7b
 DATASETS = {'mnist': mnist, 'fashion': fashion_mnist, 'digits': digits}
@@ -62,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--size', type=int, help='image folders only: resize to size x size (default: 28; 64 for the 64x64 DCGAN of lesson 09)')
     t.add_argument('--channels', type=int, choices=[1, 3], help='image folders only: 1 to read them grey, 3 for colour (default: 1)')
     t.add_argument('--eval-every', type=int, metavar='K',
-                   help='every K epochs, score FID, classifier score and coverage with a classifier trained on the data (labelled data only; default: 0, never)')
+                   help='every K epochs, score FID, KID, precision, recall, classifier score, confident share and class coverage against a validation part of the data '
+                        '(labelled data only; the GAN then trains on the fit part, 60%% offline; default: 0, never)')
     t.add_argument('--out', help='output folder; must not exist yet, or be empty')
     t.add_argument('--resume', metavar='DIR', help="continue the run in DIR (an --out folder) from its last complete epoch, with its settings; "
                                                    "only --epochs (to train longer) and --device may be given with it")
@@ -174,13 +175,17 @@ class RunFiles(Callback):
         training_gif(self.learn.sample_grids.grids, self.out/'training.gif')
 
 # %% ../nbs/11_cli.ipynb #6bfbbf79
-def _evaluation(ds, every:int, device) -> list:
-    "The `GANEvaluation` callback for `--eval-every` (none for 0), with a classifier trained on `ds` (on `device`) or loaded from the cache."
-    if not every: return []
+EVAL_COLUMNS = ('fid', 'kid', 'precision', 'recall', 'classifier_score', 'confident', 'class_coverage')
+
+def _evaluation(ds, every:int, device) -> tuple:
+    "The images to train on and the callbacks for `--eval-every`: all of `ds` and none for 0, else its fit part and a `GANEvaluation` against its validation part."
+    if not every: return ds, []
     print(f"--eval-every {every}: training the scoring classifier (cached after the first run)")
-    try: scorer = scorer_for(ds, device=device)
+    try: fit, scorer = split_for_scoring(ds).fit, scorer_for(ds, against='validation', device=device)
     except ValueError as e: raise UsageError(f"--eval-every: {e}") from None
-    return [GANEvaluation(scorer, every, columns=('fid', 'classifier_score', 'confident', 'coverage'))]
+    print(f"--eval-every {every}: the GAN trains on the fit part ({len(fit):,} of {len(ds):,} images) and is scored against "
+          f"{scorer.n:,} validation images, beside {scorer.n:,} other unseen real images (FID floor {scorer.floor['fid']:.1f})")
+    return fit, [GANEvaluation(scorer, every, columns=EVAL_COLUMNS)]
 
 def train(args, cbs=()) -> Path:
     "Check `args`, load the data, build the GAN, then train it (with extra fastai callbacks `cbs`), writing the run's files into `args.out`."
@@ -190,8 +195,8 @@ def train(args, cbs=()) -> Path:
     ds = _dataset(args)
     set_seed(args.seed, reproducible=True) # before the networks are built: their initial weights come from it
     generator, discriminator = _networks(args, ds)
-    if len(ds) < args.bs: raise UsageError(f"--bs {args.bs} is larger than the dataset ({len(ds)} images); use a smaller --bs")
-    evaluation = _evaluation(ds, args.eval_every, device)
+    ds, evaluation = _evaluation(ds, args.eval_every, device)
+    if len(ds) < args.bs: raise UsageError(f"--bs {args.bs} is larger than the {'fit part of the ' if evaluation else ''}dataset ({len(ds)} images); use a smaller --bs")
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
     atomic_save(out/'run.json', lambda f: f.write(json.dumps({k: v for k, v in vars(args).items() if k not in ('command', 'resume')}, indent=2).encode()))
     learner = conditional_learner if args.conditional else gan_learner

@@ -10,11 +10,12 @@ import torch, torch.nn as nn
 from .models import with_config, dcgan_generator, dcgan_discriminator, dcgan_init
 from .learner import AlternatingTrainer, gan_learner
 from .sampling import GENERATOR_BUILDERS, generate
+from .metrics import frechet_distance, feature_stats
 
 # %% auto #0
 __all__ = ['balanced_labels', 'ConditionalGenerator', 'conditional_generator', 'ConditionalDiscriminator',
            'conditional_discriminator', 'LabelBound', 'ConditionalTrainer', 'conditional_learner', 'label_accuracy',
-           'generate_classes']
+           'generate_classes', 'intra_class_fid']
 
 # %% ../nbs/10_conditional.ipynb #debc320e
 def balanced_labels(n:int, n_classes:int, device=None) -> torch.Tensor:
@@ -106,3 +107,20 @@ def generate_classes(generator:ConditionalGenerator, labels:torch.Tensor, seed=0
     "Images of classes `labels` from `generator`, reproducible from `seed`, on the CPU: lesson 08's `generate` with the labels bound."
     labels = labels.to(next(generator.parameters()).device)
     return generate(LabelBound(generator, labels), len(labels), seed, nz=generator.nz).cpu()
+
+# %% ../nbs/10_conditional.ipynb #c0a1f101
+def intra_class_fid(scorer,               # a `GANScorer` (lesson 07): its classifier's features are used
+                    images:torch.Tensor,  # images: uint8, or float in [-1, 1]
+                    labels:torch.Tensor,  # the class of each image (for generated ones: the class asked for)
+                    reference,            # an `ImageSet` of labelled real images no one learned from
+                   ) -> list:
+    "FID of each class of `images` against `reference`'s images of that class, from as many images of the class on both sides."
+    feats, real_feats = scorer.features_and_probs(images)[0], scorer.features_and_probs(reference.images)[0]
+    fids = []
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore') # the small-sample warning: read each class against its floor at the same n
+        for k in range(scorer.classifier.n_classes):
+            a, b = feats[labels.cpu() == k], real_feats[reference.labels == k]
+            n = min(len(a), len(b))
+            fids.append(frechet_distance(*feature_stats(a[:n]), *feature_stats(b[:n])))
+    return fids

@@ -1,4 +1,4 @@
-"""D's accuracy and why it is a weak signal; a digit classifier trained here; FID in its feature space, classifier score and digit coverage; a memorisation check; an evaluation callback; and comparisons with numbers.
+"""D's accuracy and why it is a weak signal; leak-free splits and the sampling-noise floor; a digit classifier trained here; FID, KID, precision/recall and density/coverage in its feature space; classifier score and class coverage; a memorisation check; an evaluation callback; and comparisons over seeds.
 
 Docs: https://gan-course.github.io/gan_course/evaluation.html.md"""
 
@@ -7,6 +7,7 @@ Docs: https://gan-course.github.io/gan_course/evaluation.html.md"""
 # %% ../nbs/07_evaluation.ipynb #0dafef2d
 from __future__ import annotations
 import hashlib, time, warnings
+from typing import NamedTuple
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastai.learner import Metric
@@ -17,10 +18,58 @@ from .data import ImageSet, NO_LABEL, cache_dir, atomic_save, to_tanh_range
 from .sampling import load_into, generate
 
 # %% auto #0
-__all__ = ['MIN_FID_SAMPLES', 'DigitClassifier', 'split_for_scoring', 'train_classifier', 'cached_classifier', 'accuracy',
-           'frechet_distance', 'feature_stats', 'classifier_score', 'confident_share', 'class_shares', 'coverage',
-           'GANScorer', 'scorer_for', 'plot_class_shares', 'nearest_training_images', 'plot_nearest', 'EvalStat',
-           'GANEvaluation', 'TimeBudget']
+__all__ = ['MIN_FID_SAMPLES', 'SCORER_PARTS', 'stratified_rows', 'ScoringSplit', 'split_for_scoring', 'DigitClassifier',
+           'train_classifier', 'cached_classifier', 'accuracy', 'frechet_distance', 'feature_stats',
+           'polynomial_kernel', 'mmd2_unbiased', 'kernel_distance', 'precision_recall_density_coverage',
+           'classifier_score', 'confident_share', 'class_shares', 'class_coverage', 'GANScorer', 'scorer_for',
+           'plot_class_shares', 'nearest_training_images', 'plot_nearest', 'EvalStat', 'GANEvaluation', 'TimeBudget']
+
+# %% ../nbs/07_evaluation.ipynb #17122280
+def _check_labelled(ds:ImageSet):
+    "Raise a ValueError unless every image in `ds` has a label."
+    if (ds.labels == NO_LABEL).any():
+        raise ValueError(f"{ds!r} has unlabelled images; a classifier needs a label for every image "
+                         "(use MNIST, Fashion-MNIST, digits() or a folder with one sub-folder per class).")
+
+def _part_counts(class_sizes:torch.Tensor, shares:torch.Tensor) -> torch.Tensor:
+    "Rows of each class (axis 0) in each part (axis 1): every class split by `shares` to within a row or two, part totals `shares` of the whole."
+    counts = (class_sizes[:, None] * shares[None]).floor().long()
+    target = (shares * class_sizes.sum()).round().long()
+    target[-1] = class_sizes.sum() - target[:-1].sum()
+    for c in range(len(class_sizes)): # hand out each class's remaining rows to the parts furthest below their totals
+        for _ in range(int(class_sizes[c] - counts[c].sum())): counts[c, (target - counts.sum(0)).argmax()] += 1
+    return counts
+
+def stratified_rows(labels:torch.Tensor, # one class label per row
+                    shares:tuple,         # the share of the rows each part gets, e.g. (0.6, 0.2, 0.2), summing to 1
+                    seed=0,               # seed for which rows go where, and their order
+                   ) -> list:
+    "Row indices of disjoint random parts with the given `shares`, each with every class in its overall proportion, each in random order."
+    g = torch.Generator().manual_seed(seed)
+    classes, class_sizes = labels.unique(return_counts=True)
+    parts = [[] for _ in shares]
+    for label, counts in zip(classes, _part_counts(class_sizes, torch.tensor(shares, dtype=torch.float64))):
+        rows = (labels == label).nonzero().flatten()
+        for part, chosen in zip(parts, rows[torch.randperm(len(rows), generator=g)].split(counts.tolist())): part.append(chosen)
+    return [(rows := torch.cat(p))[torch.randperm(len(rows), generator=g)] for p in parts]
+
+# %% ../nbs/07_evaluation.ipynb #c0a1f002
+class ScoringSplit(NamedTuple):
+    "A labelled dataset in three parts: the GAN and the classifier learn from `fit`, choices use `validation`, reports use `held_out`."
+    fit: ImageSet
+    validation: ImageSet
+    held_out: ImageSet
+
+def split_for_scoring(ds:ImageSet, # labelled images
+                      seed=0,      # seed for the split
+                     ) -> ScoringSplit:
+    "Seeded, class-stratified parts: from MNIST-style train/t10k files, fit and validation (as many as t10k) from train, held_out the t10k images; else 60/20/20%."
+    _check_labelled(ds)
+    if {'train', 't10k'} <= set(ds.splits):
+        train, test = ds.split('train'), ds.split('t10k')
+        fit, validation = stratified_rows(train.labels, (1 - len(test) / len(train), len(test) / len(train)), seed)
+        return ScoringSplit(train[fit], train[validation], test[torch.randperm(len(test), generator=torch.Generator().manual_seed(seed))])
+    return ScoringSplit(*(ds[rows] for rows in stratified_rows(ds.labels, (0.6, 0.2, 0.2), seed)))
 
 # %% ../nbs/07_evaluation.ipynb #49cbf965
 class DigitClassifier(nn.Module):
@@ -33,20 +82,6 @@ class DigitClassifier(nn.Module):
         self.in_shape, self.n_classes, self.num_features = (channels, size, size), n_classes, n_features
     def features(self, x): return self.body(x)
     def forward(self, x): return self.head(self.body(x))
-
-# %% ../nbs/07_evaluation.ipynb #17122280
-def _check_labelled(ds:ImageSet):
-    "Raise a ValueError unless every image in `ds` has a label."
-    if (ds.labels == NO_LABEL).any():
-        raise ValueError(f"{ds!r} has unlabelled images; a classifier needs a label for every image "
-                         "(use MNIST, Fashion-MNIST, digits() or a folder with one sub-folder per class).")
-
-def split_for_scoring(ds:ImageSet) -> tuple:
-    "(fit, held_out): the train/t10k files when both are there, else the first 80% and the last 20% of `ds`."
-    _check_labelled(ds)
-    if {'train', 't10k'} <= set(ds.splits): return ds.split('train'), ds.split('t10k')
-    cut = int(len(ds) * 0.8)
-    return ds[:cut], ds[cut:]
 
 # %% ../nbs/07_evaluation.ipynb #8607cffb
 def _shifted(x:torch.Tensor, max_shift=2) -> torch.Tensor:
@@ -142,6 +177,48 @@ def feature_stats(features:torch.Tensor) -> tuple:
     features = features.to(torch.float64)
     return features.mean(0), features.T.cov()
 
+# %% ../nbs/07_evaluation.ipynb #c0a1f005
+def polynomial_kernel(a:torch.Tensor, b:torch.Tensor) -> torch.Tensor:
+    "KID's kernel (a·b / d + 1)³ between the rows of `a` (n, d) and of `b` (m, d)."
+    return (a @ b.T / a.shape[1] + 1) ** 3
+
+def mmd2_unbiased(x:torch.Tensor, y:torch.Tensor) -> float:
+    "The unbiased estimate of the squared MMD between equally many features `x` (m, d) and `y` (m, d) under `polynomial_kernel`."
+    m = len(x)
+    k_xx, k_yy, k_xy = polynomial_kernel(x, x), polynomial_kernel(y, y), polynomial_kernel(x, y)
+    within = (k_xx.sum() - k_xx.diagonal().sum() + k_yy.sum() - k_yy.diagonal().sum()) / (m * (m - 1))
+    return (within - 2 * k_xy.mean()).item()
+
+def kernel_distance(features_a:torch.Tensor, features_b:torch.Tensor, # (n, d) features of two image sets
+                    subset_size=1000, # features per subset (at most the smaller set's)
+                    subsets=50,       # number of random subsets
+                    seed=0,           # seed for the subsets
+                   ) -> tuple:
+    "KID: the mean and standard deviation of `mmd2_unbiased` over random subsets, in float64."
+    a, b = features_a.to(torch.float64), features_b.to(torch.float64)
+    m, g = min(subset_size, len(a), len(b)), torch.Generator().manual_seed(seed)
+    values = torch.tensor([mmd2_unbiased(a[torch.randperm(len(a), generator=g)[:m]], b[torch.randperm(len(b), generator=g)[:m]])
+                           for _ in range(subsets)], dtype=torch.float64)
+    return values.mean().item(), values.std().item()
+
+# %% ../nbs/07_evaluation.ipynb #c0a1f009
+def _kth_neighbour_radius(features:torch.Tensor, k:int) -> torch.Tensor:
+    "Each row's distance to its k-th nearest other row."
+    return torch.cdist(features, features).kthvalue(k + 1, dim=1).values # the nearest is the row itself, at 0
+
+def precision_recall_density_coverage(real:torch.Tensor, fake:torch.Tensor, # (n, d) and (m, d) features
+                                      k=5, # the k-th nearest neighbour sets each ball's radius
+                                     ) -> dict:
+    "Precision and recall (Kynkäänniemi et al. 2019), density and coverage (Naeem et al. 2020) from k-nearest-neighbour balls."
+    real, fake = real.to(torch.float64), fake.to(torch.float64)
+    real_radius, fake_radius = _kth_neighbour_radius(real, k), _kth_neighbour_radius(fake, k)
+    distance = torch.cdist(real, fake)               # (n, m)
+    in_real_ball = distance <= real_radius[:, None]  # sample j inside real image i's ball
+    return dict(precision=in_real_ball.any(0).double().mean().item(),
+                recall=(distance <= fake_radius[None, :]).any(1).double().mean().item(),
+                density=(in_real_ball.sum(0).double() / k).mean().item(),
+                coverage=(distance.min(1).values <= real_radius).double().mean().item())
+
 # %% ../nbs/07_evaluation.ipynb #a3328714
 def classifier_score(probs:torch.Tensor) -> float:
     "exp(mean KL(p(y|x) || p(y))) for class probabilities `probs` (N, classes): the Inception Score with any classifier."
@@ -157,7 +234,7 @@ def class_shares(probs:torch.Tensor) -> torch.Tensor:
     "The share of samples predicted as each class."
     return torch.bincount(probs.argmax(1), minlength=probs.shape[1]).float() / len(probs)
 
-def coverage(probs:torch.Tensor, min_share=0.02) -> int:
+def class_coverage(probs:torch.Tensor, min_share=0.02) -> int:
     "How many classes are predicted for at least `min_share` of the samples."
     return int((class_shares(probs) >= min_share).sum())
 
@@ -177,16 +254,20 @@ def _model_input(images, shape:tuple) -> torch.Tensor:
     return images
 
 class GANScorer:
-    "Scores generated images against held-out real ones with a classifier: FID (with its real-vs-real floor), classifier score, confident share, coverage."
+    "Scores images against real reference images in a classifier's feature space, beside the same scores for unseen real images (the floor)."
     def __init__(self, classifier:DigitClassifier, # a trained classifier (`cached_classifier`)
-                 held_out:ImageSet,                 # real images neither the classifier nor the GAN trained on
-                 reference:ImageSet|None=None,      # real training images, for the real-vs-real FID
-                 n=2000,                            # samples per FID; at most len(held_out)
+                 reference:ImageSet,                # real images neither the classifier nor the GAN learned from
+                 floor_images:ImageSet|None=None,   # other such real images, scored as the floor
+                 n=2000,                            # images per score: at most the size of `reference` and of `floor_images`
+                 k=5,                               # neighbours for precision, recall, density and coverage
                  bs=500,                            # batch size for the classifier
+                 part='',                           # which part of a split `reference` is ('held_out' or 'validation')
                 ):
-        self.classifier, self.bs, self.n = classifier.eval(), bs, min(n, len(held_out))
-        self.real_stats = feature_stats(self.features_and_probs(held_out.images[:self.n])[0])
-        self.real_vs_real = self.fid(reference.images[:self.n]) if reference is not None else None
+        self.classifier, self.bs, self.k, self.part = classifier.eval(), bs, k, part
+        self.n = min(n, len(reference), *([len(floor_images)] if floor_images is not None else []))
+        self.real_features = self.features_and_probs(reference.images[:self.n])[0]
+        self.real_stats = feature_stats(self.real_features)
+        self.floor = self(floor_images.images[:self.n]) if floor_images is not None else None
 
     def features_and_probs(self, images) -> tuple:
         "The classifier's features and class probabilities for `images` (uint8, or float in [-1, 1])."
@@ -196,33 +277,45 @@ class GANScorer:
             probs = self.classifier.head(feats).softmax(1)
         return feats, probs
 
-    def _fid_of(self, features:torch.Tensor) -> float: return frechet_distance(*feature_stats(features), *self.real_stats)
-
     def fid(self, images) -> float:
-        "FID of `images` against the held-out real images."
-        return self._fid_of(self.features_and_probs(images)[0])
+        "FID of `images` against the reference images."
+        return frechet_distance(*feature_stats(self.features_and_probs(images)[0]), *self.real_stats)
 
     def __call__(self, images) -> dict:
-        "FID, classifier score, confident share and coverage of `images`."
+        "Every score of `images`: FID, KID (mean and sd), precision, recall, density, coverage, classifier score, confident share, class coverage."
         feats, probs = self.features_and_probs(images)
-        return dict(fid=self._fid_of(feats), classifier_score=classifier_score(probs),
-                    confident=confident_share(probs), coverage=coverage(probs))
+        if len(feats) != self.n: warnings.warn(f"scoring {len(feats):,} images: the floor and other scores of this scorer are at n = {self.n:,}; "
+                                               "compare scores only at equal n.")
+        kid, kid_sd = kernel_distance(feats, self.real_features)
+        return dict(fid=frechet_distance(*feature_stats(feats), *self.real_stats), kid=kid, kid_sd=kid_sd,
+                    **precision_recall_density_coverage(self.real_features, feats, self.k),
+                    classifier_score=classifier_score(probs), confident=confident_share(probs), class_coverage=class_coverage(probs))
 
     def score_generator(self, generator:nn.Module, seed=0) -> dict:
         "The scores of `n` images from `generator`, drawn from `seed`."
         return self(generate(generator, self.n, seed).cpu())
 
-def scorer_for(ds:ImageSet, n=2000, epochs=8, device=None) -> GANScorer:
-    "A `GANScorer` for data like `ds`: a cached classifier trained (on `device`) on its fit part, held-out and real-vs-real from `split_for_scoring`."
-    fit, held_out = split_for_scoring(ds)
-    return GANScorer(cached_classifier(fit, epochs=epochs, device=device), held_out, reference=fit, n=n)
+SCORER_PARTS = ('held_out', 'validation')
+
+def scorer_for(ds:ImageSet,        # labelled images, split with `split_for_scoring`
+               against='held_out', # the part to score against: 'held_out' (reports) or 'validation' (choices); the other is the floor
+               n=2000,             # images per score
+               epochs=8,           # the classifier's training epochs
+               seed=0,             # seed for the split
+               device=None,        # where to train the classifier (it is cached, and scores on the CPU)
+              ) -> GANScorer:
+    "A `GANScorer` for data like `ds`: a cached classifier trained on its fit part, scoring against one unseen part with the other as the floor."
+    if against not in SCORER_PARTS: raise ValueError(f"against must be 'held_out' or 'validation', got {against!r}")
+    split = split_for_scoring(ds, seed)
+    reference, floor = (split.held_out, split.validation) if against == 'held_out' else (split.validation, split.held_out)
+    return GANScorer(cached_classifier(split.fit, epochs=epochs, device=device), reference, floor, n=n, part=against)
 
 # %% ../nbs/07_evaluation.ipynb #5e588a97
 def plot_class_shares(probs:torch.Tensor, classes=None, ax=None, title='predicted classes of the samples'):
-    "A bar chart of the share of samples predicted as each class, with the 2% coverage line."
+    "A bar chart of the share of samples predicted as each class, with the 2% class-coverage line."
     shares = class_shares(probs).numpy()
     ax = ax or plt.subplots(figsize=(6, 2.6))[1]
-    ax.bar(range(len(shares)), shares); ax.axhline(0.02, ls=':', c='gray', label='2% (coverage threshold)')
+    ax.bar(range(len(shares)), shares); ax.axhline(0.02, ls=':', c='gray', label='2% (class-coverage threshold)')
     ax.set_xticks(range(len(shares)), classes or range(len(shares))); ax.set(ylabel='share', title=title); ax.legend()
     return ax
 
@@ -259,10 +352,14 @@ class EvalStat(Metric):
     def name(self): return self.key
 
 class GANEvaluation(Callback):
-    "Every `every` epochs, score the generator with `scorer`; show FID and coverage in the progress table; keep the best generator by FID."
+    "Every `every` epochs, score the generator against the validation part; show `columns` in the progress table; keep the best generator by FID."
     order = 45 # after_train before Recorder (50) reads the metrics
-    def __init__(self, scorer:GANScorer, every=1, seed=0, columns=('fid', 'coverage')):
+    def __init__(self, scorer:GANScorer, # a scorer against the validation part: `scorer_for(ds, against='validation')`
+                 every=1, seed=0, columns=('fid', 'class_coverage')):
         if not isinstance(every, int) or every < 1: raise ValueError(f"every must be a whole number >= 1, got {every!r}")
+        if getattr(scorer, 'part', '') == 'held_out':
+            raise ValueError("GANEvaluation picks the best epoch, so it must not score against the held-out images you report; "
+                             "use scorer_for(ds, against='validation')")
         self.scorer, self.every, self.seed, self.columns = scorer, every, seed, columns
         self.history, self.current, self.best_fid, self.best_epoch, self.best_state = [], {}, float('inf'), None, None
     def before_fit(self):

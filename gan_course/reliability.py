@@ -202,7 +202,7 @@ class CollapseWatch(Callback):
             warnings.warn(f"epoch {self.epoch + 1}: the discriminator has told real from fake with at least {self.max_accuracy:.0%} accuracy "
                           f"for {self.patience} epochs in a row: it is winning, and the samples may have stopped improving. {COLLAPSE_ADVICE}", GANCollapseWarning)
         evaluation = getattr(self.learn, 'gan_evaluation', None)
-        coverage = evaluation.current.get('coverage') if evaluation else None
+        coverage = evaluation.current.get('class_coverage') if evaluation else None
         if coverage is not None and coverage < self.min_classes:
             warnings.warn(f"epoch {self.epoch + 1}: the samples cover only {coverage} classes (a class counts from 2% of the samples): "
                           f"mode collapse. {COLLAPSE_ADVICE}", GANCollapseWarning)

@@ -13,7 +13,8 @@ from gan_course.losses import discriminator_loss, generator_loss
 from gan_course.models import mlp_generator, mlp_discriminator, dcgan_generator, dcgan_discriminator
 from gan_course.learner import gan_learner
 from gan_course.data import gan_dataloaders
-from gan_course.metrics import feature_stats, GANEvaluation, split_for_scoring, _model_input
+from types import SimpleNamespace
+from gan_course.metrics import feature_stats, GANEvaluation, split_for_scoring, scorer_for, _model_input
 from gan_course.sampling import save_generator, load_generator, interpolate, training_gif
 from gan_course.reliability import Checkpoint, read_checkpoint
 from gan_course.colour import render_emoji, pets_dog_files
@@ -63,6 +64,8 @@ def _api_cases(tmp, dls, run):
         ('metrics: wrong image shape', lambda: _model_input(torch.zeros(4, 3, 28, 28), (1, 28, 28)), ValueError, 'expected images of shape (N, 1, 28, 28)'),
         ('metrics: unlabelled data', lambda: split_for_scoring(ImageSet(torch.zeros(8, 1, 28, 28, dtype=torch.uint8))), ValueError, 'unlabelled images'),
         ('metrics: evaluate every 0 epochs', lambda: GANEvaluation(None, every=0), ValueError, 'every must be a whole number >= 1'),
+        ('metrics: score against an unknown part', lambda: scorer_for(digits(), against='test'), ValueError, "against must be 'held_out' or 'validation'"),
+        ('metrics: choose the best epoch on held-out images', lambda: GANEvaluation(SimpleNamespace(part='held_out')), ValueError, "against='validation'"),
         ('sampling: unknown interpolation', lambda: interpolate(G, kind='cubic'), ValueError, "kind must be 'slerp' or 'lerp'"),
         ('sampling: GIF of no grids', lambda: training_gif([], tmp/'t.gif'), ValueError, 'No grids to animate'),
         ('weights: save a generator without config', lambda: save_generator(nn.Linear(2, 2), tmp/'plain.safetensors'), ValueError, 'no known build config'),

@@ -66,8 +66,11 @@ def test_time_to_quality_races_every_recipe_once_and_tabulates():
     recipes = {name: recipe(random_digits(128)) for name, recipe in time_to_quality.RECIPES.items()}
     curves = time_to_quality.race(recipes, ConstantScorer(), minutes=1e-4) # one turn each
     assert {name: [fid for _, fid in curve] for name, curve in curves.items()} == dict.fromkeys(recipes, [150.])
-    table = time_to_quality.table(curves, threshold=100., level=200., minutes=1e-4, floor=50.)
-    assert all(f'| {name} |' in table for name in recipes) and 'not within' in table
+    table = time_to_quality.table({'0': curves}, threshold=100., level=200., minutes=1e-4, floor=50.)
+    assert all(f'| {name} |' in table for name in recipes) and 'not within' in table and '2x the floor' in table
+    other_seed = {name: [(s, fid + 20) for s, fid in curve] for name, curve in curves.items()}
+    two_seeds = time_to_quality.table({'0': curves, '1': other_seed}, threshold=100., level=200., minutes=1e-4, floor=50.)
+    assert '| 160 ± 14 |' in two_seeds and 'seeds 0, 1' in two_seeds # best FID: 150 and 170
 
 
 def test_host_overhead_times_and_counts_both_loops():

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np, pytest, torch
 from PIL import Image
 
-from gan_course.cli import main
+from gan_course.cli import main, EVAL_COLUMNS
 from gan_course.reliability import InjectNaN, InterruptAt, read_checkpoint
 from gan_course.sampling import load_generator, generate
 
@@ -135,12 +135,13 @@ def test_eval_every_adds_scores_to_the_metrics_file(tmp_path, capsys, monkeypatc
     out = tmp_path/'scored'
     assert main(['train', '--data', 'digits', '--model', 'mlp', '--epochs', '2', '--eval-every', '2', '--device', 'cpu', '--out', str(out)]) == 0
     assert devices == [torch.device('cpu')] # the scoring classifier trains where --device says, not on a GPU regardless
-    err = capsys.readouterr().err # digits hold out 360 images: a one-line small-sample warning, no source path
-    assert 'gan-course: warning: FID from 360 samples' in err and 'metrics.py' not in err
+    printed = capsys.readouterr() # digits: 1,078 fit and 359 validation images; a one-line small-sample warning, no source path
+    assert 'gan-course: warning: FID from 359 samples' in printed.err and 'metrics.py' not in printed.err
+    assert 'training --model mlp on 1,078 images' in printed.out # the GAN trains on the fit part only
     rows = list(csv.DictReader((out/'metrics.csv').open()))
-    assert list(rows[0])[-5:] == ['fid', 'classifier_score', 'confident', 'coverage', 'seconds']
+    assert list(rows[0])[-8:] == [*EVAL_COLUMNS, 'seconds']
     assert rows[0]['fid'] == '' and float(rows[1]['fid']) > 0 and 1 <= float(rows[1]['classifier_score']) <= 10
-    assert 0 <= int(float(rows[1]['coverage'])) <= 10
+    assert 0 <= int(float(rows[1]['class_coverage'])) <= 10 and 0 <= float(rows[1]['precision']) <= 1
 
 
 def test_eval_every_needs_labels(tmp_path, capsys):
