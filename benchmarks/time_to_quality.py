@@ -131,7 +131,7 @@ def _fid_cell(curves, seconds) -> str:
 
 def table(runs, threshold, level, minutes, floor):
     "A markdown table over the seeds in `runs` ({seed: {recipe: curve}}): seconds to the threshold and to the level, FID at fixed times, best FID, as mean ± sd."
-    marks = [m for m in (2.5, 5, minutes) if m <= minutes]
+    marks = sorted({m for m in (2.5, 5, minutes) if m <= minutes})
     by_recipe = {name: [curves[name] for curves in runs.values()] for name in next(iter(runs.values()))}
     lines = [f"| recipe | s to FID < {threshold:.1f} | s to FID < {level:g} | " + ' | '.join(f'FID at {m:g} min' for m in marks) + ' | best FID |',
              '|---|---|---|' + '---|' * len(marks) + '---|']
