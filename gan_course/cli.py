@@ -13,20 +13,21 @@ import numpy as np, torch
 import matplotlib; matplotlib.use('Agg') if 'ipykernel' not in sys.modules else None
 import matplotlib.pyplot as plt
 from PIL import Image
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, CancelTrainException, CancelFitException
 from fastai.torch_core import set_seed
 from .data import mnist, fashion_mnist, digits, load_folder, gan_dataloaders, atomic_save
-from .losses import GENERATOR_LOSSES
-from .models import mlp_generator, mlp_discriminator, dcgan_generator, dcgan_discriminator, dcgan_init
-from .learner import gan_learner, plot_gan_history
+from .models import mlp_generator, mlp_discriminator, dcgan_generator, dcgan_discriminator, dcgan_init, CPU_RECIPE
+from .learner import plot_gan_history
 from .sampling import save_generator, training_gif, header_json
 from .metrics import split_for_scoring, scorer_for, GANEvaluation
+from .stabilising import OBJECTIVES, AUGMENTATIONS, DEFAULT_RECIPE, stable_learner, check_policy
 from .reliability import TrainingDiverged, Checkpoint, CHECKPOINT_KEY
 from .conditional import conditional_generator, conditional_discriminator, conditional_learner
 from .colour import dcgan64_pair
 
 # %% auto #0
-__all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'EVAL_COLUMNS', 'UsageError', 'RunFiles', 'train', 'main']
+__all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'BEFORE_STABILISING', 'UNTIL_TIME_IS_UP', 'EVAL_COLUMNS', 'UsageError', 'RunFiles',
+           'TrainingMinutes', 'train', 'main']
 
 # %% ../nbs/11_cli.ipynb #23298c7b
 DATASETS = {'mnist': mnist, 'fashion': fashion_mnist, 'digits': digits}
@@ -38,8 +39,10 @@ class _Parser(argparse.ArgumentParser):
     "An argument parser whose errors are one line (no usage block) and exit with status 2."
     def error(self, message): raise UsageError(message)
 
-NEW_RUN_DEFAULTS = dict(data='mnist', model='dcgan', conditional=False, epochs=5, bs=128, lr=2e-4, loss='ns', smooth=0., n_d=1, n_g=1,
-                        seed=0, device='auto', size=28, channels=1, eval_every=0)
+NEW_RUN_DEFAULTS = dict(data='mnist', model='dcgan', conditional=False, epochs=5, bs=CPU_RECIPE['bs'], loss='ns', smooth=0.,
+                        n_d=1, n_g=1, d_lr_mult=1., ema=DEFAULT_RECIPE['ema'], spectral_norm=False, r1=0., gp=0., augment='none', minutes=0.,
+                        seed=0, device='auto', size=28, channels=1, eval_every=0, d_width=CPU_RECIPE['d_width']) # d_width: not an option, kept for --resume
+BEFORE_STABILISING = dict(d_lr_mult=1., ema=0., spectral_norm=False, r1=0., gp=0., augment='none', minutes=0., d_width=64) # what a run.json without them trained with
 
 def _parser() -> argparse.ArgumentParser:
     "`gan-course`'s arguments; those left out are None, so that `--resume` can tell what was given (defaults: `NEW_RUN_DEFAULTS`)."
@@ -51,9 +54,19 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--model', choices=['mlp', 'dcgan'], help='network pair (default: dcgan)')
     t.add_argument('--conditional', action='store_true', default=None, help='a class-conditional DCGAN (labelled data only): the sample grids have class k in row k (lesson 10)')
     t.add_argument('--epochs', type=int, help="passes over the real images (default: 5; with --resume, the run's own)")
-    t.add_argument('--bs', type=int, help='batch size (default: 128)')
-    t.add_argument('--lr', type=float, help='Adam learning rate for both networks (default: 2e-4)')
-    t.add_argument('--loss', choices=GENERATOR_LOSSES, help="generator loss: ns (non-saturating) or minimax (default: ns)")
+    t.add_argument('--minutes', type=float, metavar='M', help='stop after M minutes of training, at the end of a batch, writing every file as after a '
+                   'last epoch (with --resume: M more minutes; default: no limit, and without --epochs, as many epochs as M minutes allow)')
+    t.add_argument('--bs', type=int, help=f"batch size (default: {NEW_RUN_DEFAULTS['bs']})")
+    t.add_argument('--lr', type=float, help=f"Adam learning rate of the generator (default: {DEFAULT_RECIPE['lr']:g} for the 28x28 DCGAN, the stabilising "
+                                            "lesson's recipe; 2e-4 for the other networks)")
+    t.add_argument('--d-lr-mult', type=float, help="the discriminator's learning rate as a multiple of --lr (default: 1)")
+    t.add_argument('--loss', choices=tuple(OBJECTIVES), help="ns (non-saturating), minimax, hinge or wasserstein (default: ns)")
+    t.add_argument('--ema', type=float, metavar='BETA', help="decay of the generator's weight average, which the samples, scores and generator.safetensors "
+                                                          f"come from; 0 for none (default: {NEW_RUN_DEFAULTS['ema']:g})")
+    t.add_argument('--spectral-norm', action='store_true', default=None, help="spectral-normalise the discriminator (and drop its batch norm)")
+    t.add_argument('--r1', type=float, metavar='GAMMA', help='R1 penalty weight on real images (default: 0, none)')
+    t.add_argument('--gp', type=float, metavar='LAMBDA', help='WGAN-GP gradient penalty weight (default: 0, none; 10 with --loss wasserstein)')
+    t.add_argument('--augment', metavar='POLICY', help=f"differentiable augmentation of all D sees: 'none' or some of {', '.join(AUGMENTATIONS)}, comma-separated (default: none)")
     t.add_argument('--smooth', type=float, help='one-sided label smoothing of the real target, in [0, 0.5) (default: 0)')
     t.add_argument('--n-d', type=int, help='discriminator steps per real batch (default: 1)')
     t.add_argument('--n-g', type=int, help='generator steps per real batch (default: 1)')
@@ -66,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
                         '(labelled data only; the GAN then trains on the fit part, 60%% offline; default: 0, never)')
     t.add_argument('--out', help='output folder; must not exist yet, or be empty')
     t.add_argument('--resume', metavar='DIR', help="continue the run in DIR (an --out folder) from its last complete epoch, with its settings; "
-                                                   "only --epochs (to train longer) and --device may be given with it")
+                                                   "only --epochs (to train longer), --minutes and --device may be given with it")
     return p
 
 # %% ../nbs/11_cli.ipynb #821bd41a
@@ -80,23 +93,42 @@ def _check_args(args):
     if args.eval_every < 0: raise UsageError(f"--eval-every must be 0 (never) or at least 1, got {args.eval_every}")
     if not args.lr > 0: raise UsageError(f"--lr must be positive, got {args.lr}")
     if not 0 <= args.smooth < 0.5: raise UsageError(f"--smooth must be in [0, 0.5), got {args.smooth}")
+    if args.smooth and args.loss not in ('ns', 'minimax'): raise UsageError(f"--smooth applies to --loss ns or minimax, not {args.loss}; leave it out")
+    if not args.d_lr_mult > 0: raise UsageError(f"--d-lr-mult must be positive, got {args.d_lr_mult}")
+    if not 0 <= args.ema < 1: raise UsageError(f"--ema must be in [0, 1) (0 for no average; 0.99 or 0.999 are usual), got {args.ema}")
+    for name in ('r1', 'gp', 'minutes'):
+        if getattr(args, name) < 0: raise UsageError(f"--{name} must be 0 (none) or more, got {getattr(args, name)}")
+    _augment_policy(args.augment)
     if args.data not in DATASETS and not Path(args.data).exists():
         raise UsageError(f"--data {args.data!r} is neither one of {', '.join(DATASETS)} nor an existing folder")
+
+def _augment_policy(augment:str) -> tuple:
+    "The `diff_augment` policy named by `--augment` ('none', or names joined by commas)."
+    try: return () if augment == 'none' else check_policy(augment.split(','))
+    except ValueError as e: raise UsageError(f"--augment: {e}, or none") from None
+
+UNTIL_TIME_IS_UP = 100_000 # the epochs of a run given --minutes and not --epochs
+
+def _default_lr(args) -> float:
+    "`DEFAULT_RECIPE`'s lr for the 28x28 DCGAN it was raced with; the DCGAN articles' 2e-4 for the other networks."
+    return DEFAULT_RECIPE['lr'] if args.model == 'dcgan' and not args.conditional and args.size == 28 else 2e-4
 
 def _new_run(args):
     "`args` of a new run, with `NEW_RUN_DEFAULTS` for those left out, a folder `--data` made absolute, and `--out` given and empty (or absent)."
     if args.out is None: raise UsageError("--out is required (or --resume DIR to continue a run)")
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())): raise UsageError(f"--out {out} already exists and is not an empty folder; choose a new one")
-    args = argparse.Namespace(**{**vars(args), **{k: v for k, v in NEW_RUN_DEFAULTS.items() if getattr(args, k) is None}})
+    if args.minutes and args.epochs is None: args.epochs = UNTIL_TIME_IS_UP
+    args = argparse.Namespace(**{**vars(args), **{k: v for k, v in NEW_RUN_DEFAULTS.items() if getattr(args, k, None) is None}})
     if args.data not in DATASETS and Path(args.data).exists(): args.data = str(Path(args.data).resolve()) # so that --resume works from anywhere
+    args.lr = _default_lr(args) if args.lr is None else args.lr
     return args
 
 def _resumed(args) -> tuple:
-    "The arguments of the run in `--resume DIR` (its run.json, with this command's --epochs and --device) and its metrics rows up to its checkpoint."
+    "The arguments of the run in `--resume DIR` (its run.json, with this command's --epochs, --minutes and --device) and its metrics rows up to its checkpoint."
     run = Path(args.resume)
-    extra = [k for k, v in vars(args).items() if k not in ('command', 'resume', 'epochs', 'device') and v is not None]
-    if extra: raise UsageError(f"--resume takes the run's settings from its run.json; only --epochs and --device may be given with it, not --{extra[0].replace('_', '-')}")
+    extra = [k for k, v in vars(args).items() if k not in ('command', 'resume', 'epochs', 'minutes', 'device') and v is not None]
+    if extra: raise UsageError(f"--resume takes the run's settings from its run.json; only --epochs, --minutes and --device may be given with it, not --{extra[0].replace('_', '-')}")
     files = {name: run/name for name in ('run.json', 'checkpoint.safetensors', 'metrics.csv')}
     missing = [name for name, path in files.items() if not path.is_file()]
     if missing: raise UsageError(f"--resume {run}: there is no {missing[0]} there; pass a folder that gan-course train wrote")
@@ -108,8 +140,8 @@ def _resumed(args) -> tuple:
     if epochs <= done: raise UsageError(f"--resume {run}: its checkpoint is at epoch {done} of {epochs} already; pass --epochs N with N > {done} to train it longer")
     rows = list(csv.reader(files['metrics.csv'].open()))[1:done + 1]
     if len(rows) < done: raise UsageError(f"--resume {run}: metrics.csv has fewer rows than the checkpoint's {done} epochs; it was changed by hand")
-    device = saved['device'] if args.device is None else args.device
-    return argparse.Namespace(**{**NEW_RUN_DEFAULTS, **saved, 'epochs': epochs, 'device': device, 'out': str(run), 'resume': str(run)}), rows
+    given = {k: getattr(args, k) for k in ('device', 'minutes') if getattr(args, k) is not None}
+    return argparse.Namespace(**{**NEW_RUN_DEFAULTS, **BEFORE_STABILISING, **saved, **given, 'epochs': epochs, 'out': str(run), 'resume': str(run)}), rows
 
 def _device(name:str) -> torch.device:
     "The torch device for `--device`."
@@ -147,7 +179,7 @@ def _networks(args, ds):
                                                 f"{'' if args.conditional else ', or --model mlp'}")
     if args.conditional: return _conditional_networks(ds)
     if shape[1:] == (64, 64): return dcgan64_pair(channels=shape[0])
-    generator, discriminator = dcgan_generator(channels=shape[0]), dcgan_discriminator(channels=shape[0])
+    generator, discriminator = dcgan_generator(channels=shape[0]), dcgan_discriminator(channels=shape[0], width=args.d_width)
     return generator.apply(dcgan_init), discriminator.apply(dcgan_init)
 
 # %% ../nbs/11_cli.ipynb #2de67729
@@ -171,8 +203,21 @@ class RunFiles(Callback):
         fig = plot_gan_history(self.learn, smooth=max(1, min(50, len(self.dls.train))))
         buffer = io.BytesIO(); fig.savefig(buffer, format='png', dpi=100); plt.close(fig)
         atomic_save(self.out/'losses.png', lambda f: f.write(buffer.getvalue()))
-        save_generator(self.model.generator, self.out/'generator.safetensors')
+        save_generator(self.model.sampler, self.out/'generator.safetensors') # the weight average when training keeps one
         training_gif(self.learn.sample_grids.grids, self.out/'training.gif')
+
+class TrainingMinutes(Callback):
+    "Stop training after `minutes`, at the end of a batch: that epoch ends as every epoch does (samples, files, checkpoint), and no new one starts."
+    order = 90 # after_batch after the steps, the statistics and the weight average have seen the batch
+    def __init__(self, minutes:float): self.seconds = 60 * minutes
+    def before_fit(self): self.start, self.up = time.perf_counter(), False
+    def after_batch(self):
+        if self.training and time.perf_counter() - self.start >= self.seconds:
+            self.up = True
+            raise CancelTrainException() # fastai then runs after_train and after_epoch: the epoch's files and checkpoint are written
+    def after_cancel_train(self): self.recorder.cancel_train = False # fastai's Recorder would leave the statistics out of the stopped epoch's row
+    def before_epoch(self):
+        if self.up: raise CancelFitException()
 
 # %% ../nbs/11_cli.ipynb #6bfbbf79
 EVAL_COLUMNS = ('fid', 'kid', 'precision', 'recall', 'classifier_score', 'confident', 'class_coverage')
@@ -199,12 +244,16 @@ def train(args, cbs=()) -> Path:
     if len(ds) < args.bs: raise UsageError(f"--bs {args.bs} is larger than the {'fit part of the ' if evaluation else ''}dataset ({len(ds)} images); use a smaller --bs")
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
     atomic_save(out/'run.json', lambda f: f.write(json.dumps({k: v for k, v in vars(args).items() if k not in ('command', 'resume')}, indent=2).encode()))
-    learner = conditional_learner if args.conditional else gan_learner
+    learner = conditional_learner if args.conditional else stable_learner
+    limit = [TrainingMinutes(args.minutes)] if args.minutes else []
     learn = learner(gan_dataloaders(ds, bs=args.bs, device=device), generator.to(device), discriminator.to(device), loss=args.loss,
-                        smooth=args.smooth, n_d=args.n_d, n_g=args.n_g, lr=args.lr, sample_seed=args.seed,
-                        cbs=[RunFiles(out, rows), Checkpoint(out/'checkpoint.safetensors', resume=bool(args.resume)), *evaluation, *cbs])
+                    smooth=args.smooth, n_d=args.n_d, n_g=args.n_g, lr=args.lr, d_lr_mult=args.d_lr_mult, ema=args.ema,
+                    spectral_norm=args.spectral_norm, r1=args.r1, gp=args.gp, augment=_augment_policy(args.augment), sample_seed=args.seed,
+                    cbs=[RunFiles(out, rows), Checkpoint(out/'checkpoint.safetensors', resume=bool(args.resume)), *evaluation, *limit, *cbs])
     if args.resume: print(f"resuming {out} after epoch {len(rows)}")
-    print(f"training --model {args.model}{' --conditional' if args.conditional else ''} on {len(ds):,} images of {'x'.join(map(str, ds.shape))} from {args.data}, {args.epochs} epochs, device {device}")
+    length = f"{args.minutes:g} minutes" if args.epochs == UNTIL_TIME_IS_UP else f"{args.epochs} epochs" + (f" or {args.minutes:g} minutes" if args.minutes else '')
+    print(f"training --model {args.model}{' --conditional' if args.conditional else ''} on {len(ds):,} images of {'x'.join(map(str, ds.shape))} "
+          f"from {args.data}, {length}, device {device}")
     learn.fit(args.epochs)
     print(f"wrote {out}/: samples/, losses.png, metrics.csv, generator.safetensors, training.gif, run.json, checkpoint.safetensors")
     return out

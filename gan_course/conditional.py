@@ -8,7 +8,7 @@ Docs: https://gan-course.github.io/gan_course/conditional.html.md"""
 from __future__ import annotations
 import torch, torch.nn as nn
 from .models import with_config, dcgan_generator, dcgan_discriminator, dcgan_init
-from .learner import AlternatingTrainer, gan_learner
+from .stabilising import StableTrainer, stable_learner
 from .sampling import GENERATOR_BUILDERS, generate
 from .metrics import frechet_distance, feature_stats
 
@@ -71,8 +71,8 @@ class LabelBound(nn.Module):
     def __init__(self, module:nn.Module, labels:torch.Tensor): super().__init__(); self.module, self.labels = module, labels
     def forward(self, x): return self.module(x, self.labels)
 
-class ConditionalTrainer(AlternatingTrainer):
-    "`AlternatingTrainer` for conditional networks: both see the batch's labels, and the fakes are asked for the same classes."
+class ConditionalTrainer(StableTrainer):
+    "The stabilising lesson's trainer for conditional networks: both see the batch's labels, and the fakes are asked for the same classes."
     def networks(self) -> tuple:
         labels = self.yb[0]
         return LabelBound(self.model.generator, labels), LabelBound(self.model.discriminator, labels)
@@ -81,16 +81,16 @@ def conditional_learner(dls,                  # `DataLoaders` of labelled real i
                         generator:nn.Module,  # maps (noise, labels) to images, e.g. `conditional_generator()`
                         discriminator:nn.Module, # maps (images, labels) to logits, e.g. `conditional_discriminator()`
                         n_samples=100,        # fixed-noise samples per epoch: a 10x10 grid, row k of class k
-                        **kwargs,             # anything else `gan_learner` takes
+                        **kwargs,             # anything else `stable_learner` takes (and so `gan_learner`)
                        ):
-    "A `gan_learner` whose networks see the class labels of the real batch."
+    "A `stable_learner` whose networks see the class labels of the real batch."
     labels = dls.train.labels
     if (labels < 0).any(): raise ValueError("A conditional GAN needs labelled images, and some of these have no label; use gan_learner for unlabelled data.")
     for name, net in (('generator', generator), ('discriminator', discriminator)):
         n_classes = getattr(net, 'config', {}).get('n_classes')
         if n_classes is not None and labels.max() >= n_classes:
             raise ValueError(f"The data has labels up to {int(labels.max())} but the {name} knows {n_classes} classes; build it with n_classes={int(labels.max()) + 1}.")
-    return gan_learner(dls, generator, discriminator, trainer=ConditionalTrainer, n_samples=n_samples, **kwargs)
+    return stable_learner(dls, generator, discriminator, trainer=ConditionalTrainer, n_samples=n_samples, **kwargs)
 
 # %% ../nbs/10_conditional.ipynb #9b4a1aaa
 def label_accuracy(scorer,                # a `GANScorer` (lesson 07) whose classifier knows the classes

@@ -36,12 +36,19 @@ class GANModule(nn.Module):
         super().__init__()
         self.generator, self.discriminator = generator, discriminator
     def forward(self, noise): return self.generator(noise)
+    @property
+    def sampler(self) -> nn.Module:
+        "The generator that samples, saved files and scores use: the weight average when training keeps one (the stabilising lesson's `GeneratorEMA`), else the generator."
+        averaged = getattr(self, 'averaged', None)
+        return self.generator if averaged is None else averaged.generator
 
 # %% ../nbs/04_learner.ipynb #ce25db37
 class AlternatingTrainer(Callback):
     "For every real batch: `n_d` discriminator steps, then `n_g` generator steps through a frozen discriminator, with two optimizers."
     order = 61 # after ParamScheduler (60), so both optimizers get this batch's scheduled hyper-parameters
+    losses = GENERATOR_LOSSES # the `loss` names this trainer knows
     def __init__(self, nz:int, loss='ns', smooth=0., n_d=1, n_g=1, d_lr_mult=1., bf16=False):
+        if loss not in self.losses: raise ValueError(f"loss must be one of {self.losses}, got {loss!r}")
         self.nz, self.loss, self.smooth, self.n_d, self.n_g, self.d_lr_mult, self.bf16 = nz, loss, smooth, n_d, n_g, d_lr_mult, bf16
 
     def before_fit(self):
@@ -235,8 +242,8 @@ class SampleGrids(Callback):
         self.fixed_noise = sample_noise(n, nz, rng=torch.Generator().manual_seed(seed))
         self.show, self.grids = show, []
     def samples(self) -> torch.Tensor:
-        "Images generated from the fixed noise, in eval mode, on the CPU."
-        G = self.model.generator
+        "Images generated from the fixed noise by the model's `sampler`, in eval mode, on the CPU."
+        G = self.model.sampler
         was_training = G.training; G.eval()
         with torch.no_grad(): images = G(self.fixed_noise.to(next(G.parameters()).device)).float().cpu()
         G.train(was_training)
@@ -272,7 +279,7 @@ def _no_bar_keeping(learn:Learner):
 def gan_learner(dls,                    # `DataLoaders` of real images, e.g. from `gan_dataloaders`
                 generator:nn.Module,    # maps noise (N, nz) to images (N, C, H, W) in [-1, 1]
                 discriminator:nn.Module,# maps images to one logit each
-                loss='ns',              # generator loss: 'ns' (non-saturating) or 'minimax'
+                loss='ns',              # generator loss: 'ns' (non-saturating) or 'minimax' (or one of `trainer.losses`)
                 smooth=0.,              # one-sided label smoothing of the real target, in [0, 0.5)
                 n_d=1,                  # discriminator steps per real batch
                 n_g=1,                  # generator steps per real batch
@@ -290,7 +297,6 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
                 **kwargs,               # passed on to fastai's `Learner`
                ) -> Learner:
     "A fastai `Learner` (a `LeanLearner`) that trains a GAN: two optimizers, alternating D and G steps on every real batch."
-    if loss not in GENERATOR_LOSSES: raise ValueError(f"loss must be one of {GENERATOR_LOSSES}, got {loss!r}")
     _check_smooth(smooth); _check_positive_int('n_d', n_d); _check_positive_int('n_g', n_g); _check_positive_int('n_samples', n_samples)
     for name, value in (('lr', lr), ('d_lr_mult', d_lr_mult)):
         if not isinstance(value, (int, float)) or value <= 0: raise ValueError(f"{name} must be a positive number, got {value!r}")

@@ -352,7 +352,7 @@ class EvalStat(Metric):
     def name(self): return self.key
 
 class GANEvaluation(Callback):
-    "Every `every` epochs, score the generator against the validation part; show `columns` in the progress table; keep the best generator by FID."
+    "Every `every` epochs, score the `sampler` generator against the validation part; show `columns` in the progress table; keep the best generator by FID."
     order = 45 # after_train before Recorder (50) reads the metrics
     def __init__(self, scorer:GANScorer, # a scorer against the validation part: `scorer_for(ds, against='validation')`
                  every=1, seed=0, columns=('fid', 'class_coverage')):
@@ -372,15 +372,15 @@ class GANEvaluation(Callback):
         "Score the generator at the end of every `every`-th epoch and remember the best."
         epoch = self.epochs_before + self.epoch + 1
         if epoch % self.every: return
-        self.current = self.scorer.score_generator(self.model.generator, self.seed)
+        self.current = self.scorer.score_generator(self.model.sampler, self.seed)
         self.history.append({'epoch': epoch, **self.current})
         if self.current['fid'] < self.best_fid:
             self.best_fid, self.best_epoch = self.current['fid'], epoch
-            self.best_state = {k: v.detach().cpu().clone() for k, v in self.model.generator.state_dict().items()}
+            self.best_state = {k: v.detach().cpu().clone() for k, v in self.model.sampler.state_dict().items()}
     def load_best(self):
-        "Put the best generator's weights (by FID) back into the learner's generator."
+        "Put the best weights (by FID) back into the generator that was scored: the learner's `sampler`."
         if self.best_state is None: raise ValueError("No scores yet: train with fit() first.")
-        load_into(self.model.generator, self.best_state, 'the best generator')
+        load_into(self.model.sampler, self.best_state, 'the best generator')
 
 # %% ../nbs/07_evaluation.ipynb #90f63043
 class TimeBudget(Callback):

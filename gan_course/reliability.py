@@ -125,8 +125,8 @@ def save_checkpoint(learn,      # a learner made by `gan_learner`
     rngs, rng_meta = _rng_parts()
     recorder, recorder_meta = _recorder_parts(learn.recorder)
     grids = {'grids': torch.from_numpy(np.stack(learn.sample_grids.grids))} if learn.sample_grids.grids else {}
-    tensors = (_prefixed('generator', learn.model.generator.state_dict()) | _prefixed('discriminator', learn.model.discriminator.state_dict())
-               | g_opt | d_opt | rngs | recorder | grids | _prefixed('history', {k: torch.from_numpy(v) for k, v in learn.gan_history.history.items()}))
+    networks = {k: v for name, net in learn.model.named_children() for k, v in _prefixed(name, net.state_dict()).items()} # G, D and any average of G
+    tensors = (networks | g_opt | d_opt | rngs | recorder | grids | _prefixed('history', {k: torch.from_numpy(v) for k, v in learn.gan_history.history.items()}))
     meta = dict(epoch=epoch, g_opt=g_meta, d_opt=d_meta, rng=rng_meta, recorder=recorder_meta)
     data = safetensors_bytes({k: v.detach().cpu().contiguous() for k, v in tensors.items()},
                              metadata={CHECKPOINT_KEY: json.dumps(meta, default=_plain)})
@@ -142,7 +142,7 @@ def read_checkpoint(path) -> tuple:
 # %% ../nbs/12_reliability.ipynb #06ae0e06
 def _restore(learn, tensors:dict, meta:dict):
     "Load a checkpoint's networks, optimizers, recorder, history and sample grids into `learn` (its random states come later)."
-    for name in ('generator', 'discriminator'): load_into(getattr(learn.model, name), _unprefixed(name, tensors), f'the checkpoint ({name})')
+    for name, net in learn.model.named_children(): load_into(net, _unprefixed(name, tensors), f'the checkpoint ({name})')
     _restore_optimizer(learn.opt, tensors, meta['g_opt'], 'g_opt')
     _restore_optimizer(learn.d_opt, tensors, meta['d_opt'], 'd_opt')
     _restore_recorder(learn.recorder, tensors, meta['recorder'])

@@ -4,7 +4,7 @@ import pytest
 from pathlib import Path
 import torch
 sys.path.insert(0, str(Path(__file__).parents[1]/'benchmarks'))
-import train_speed, train_options, step_profile, time_to_quality, host_overhead
+import train_speed, train_options, step_profile, time_to_quality, host_overhead, stabilising_race
 from gan_course.data import ImageSet
 
 CPU = torch.device('cpu')
@@ -71,6 +71,16 @@ def test_time_to_quality_races_every_recipe_once_and_tabulates():
     other_seed = {name: [(s, fid + 20) for s, fid in curve] for name, curve in curves.items()}
     two_seeds = time_to_quality.table({'0': curves, '1': other_seed}, threshold=100., level=200., minutes=1e-4, floor=50.)
     assert '| 160 ± 14 |' in two_seeds and 'seeds 0, 1' in two_seeds # best FID: 150 and 170
+
+
+def test_stabilising_race_races_every_recipe_once_and_tabulates():
+    racers = {name: stabilising_race.recipe(name, random_digits(128), seed=0) for name in [*stabilising_race.OPTIONS, 'pytorch']}
+    curves = time_to_quality.race(racers, ConstantScorer(), minutes=1e-4) # one turn each
+    assert set(curves) == set(racers) and all(len(curve) == 1 for curve in curves.values())
+    assert racers['ema_99'].generator is racers['ema_99'].learn.model.averaged.generator # the average is what is scored
+    finals = {seed: {name: dict.fromkeys(stabilising_race.SCORES, value) for name in racers} for seed, value in (('0', 1.), ('1', 3.))}
+    table = stabilising_race.final_table(finals)
+    assert all(f'| {name} |' in table for name in racers) and '| 2.0 ± 1.4 | 2.00 ± 1.41 |' in table
 
 
 def test_host_overhead_times_and_counts_both_loops():

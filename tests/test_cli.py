@@ -72,6 +72,12 @@ def test_help():
     (['--bs', '5000'], 'larger than the dataset (1797 images)'),
     (['--unknown-flag'], 'unrecognized arguments: --unknown-flag'),
     (['--eval-every', '-1'], '--eval-every must be 0 (never) or at least 1'),
+    (['--ema', '1'], '--ema must be in [0, 1)'),
+    (['--r1', '-1'], '--r1 must be 0 (none) or more'),
+    (['--minutes', '-2'], '--minutes must be 0 (none) or more'),
+    (['--augment', 'translation,flip'], "--augment: unknown augmentation 'flip'"),
+    (['--loss', 'hinge', '--smooth', '0.1'], '--smooth applies to --loss ns or minimax'),
+    (['--d-lr-mult', '0'], '--d-lr-mult must be positive'),
 ])
 def test_bad_arguments_exit_2_on_one_line_and_write_nothing(tmp_path, capsys, bad, message):
     out = tmp_path/'never'
@@ -238,3 +244,36 @@ def test_conditional_needs_labels_and_the_dcgan(tmp_path, capsys):
     err = capsys.readouterr().err
     assert '--model dcgan --conditional makes 28x28 images but the data is 64x64; use --size 28 (see gan-course train --help)' in err and 'mlp' not in err
     assert not any((tmp_path/d).exists() for d in 'abc')
+
+
+def test_minutes_ends_the_epoch_in_progress_with_its_files_and_resumes(tmp_path):
+    out = tmp_path/'timed'
+    assert main(['train', '--data', 'digits', '--model', 'mlp', '--bs', '32', '--epochs', '3', '--minutes', '0.005', '--out', str(out)]) == 0
+    rows = list(csv.DictReader((out/'metrics.csv').open()))
+    assert len(rows) == 1 and (out/'samples'/'epoch_001.png').is_file() # stopped within the first of 3 epochs, which was written as complete
+    assert all(np.isfinite(float(rows[0][k])) for k in ('g_loss', 'd_loss', 'D(x)', 'D(G(z))')) # with its statistics
+    assert read_checkpoint(out/'checkpoint.safetensors')[1]['epoch'] == 1
+    assert main(['train', '--resume', str(out), '--minutes', '0.005']) == 0
+    assert len(list(csv.DictReader((out/'metrics.csv').open()))) == 2
+    assert json.loads((out/'run.json').read_text())['minutes'] == 0.005
+
+
+def test_the_default_recipe_saves_the_averaged_generator(tmp_path):
+    out = tmp_path/'default'
+    assert main(['train', '--data', 'digits', '--epochs', '1', '--out', str(out)]) == 0
+    settings = json.loads((out/'run.json').read_text())
+    assert (settings['lr'], settings['bs'], settings['ema'], settings['d_width']) == (2e-3, 64, 0.99, 32)
+    saved, tensors = load_generator(out/'generator.safetensors').state_dict(), read_checkpoint(out/'checkpoint.safetensors')[0]
+    for key, value in saved.items():
+        assert torch.equal(value, tensors[f'averaged.generator.{key}'])
+    assert not all(torch.equal(value, tensors[f'generator.{key}']) for key, value in saved.items())
+
+
+def test_a_run_from_before_the_stabilising_options_resumes_with_them_off(tmp_path):
+    out = tmp_path/'old'
+    assert main(['train', '--data', 'digits', '--model', 'mlp', '--bs', '256', '--ema', '0', '--epochs', '1', '--out', str(out)]) == 0
+    settings = json.loads((out/'run.json').read_text())
+    for key in ('d_lr_mult', 'ema', 'spectral_norm', 'r1', 'gp', 'augment', 'minutes', 'd_width'): del settings[key]
+    (out/'run.json').write_text(json.dumps(settings))
+    assert main(['train', '--resume', str(out), '--epochs', '2']) == 0
+    assert json.loads((out/'run.json').read_text())['ema'] == 0

@@ -8,7 +8,7 @@ from nbconvert import HTMLExporter
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb'))
 LESSONS_WITH_FIGURES = [n for n in NOTEBOOKS if n[:2].isdigit() and n != '11_cli.ipynb']
-LESSONS_WITH_MATH = ['02_minimax.ipynb']
+LESSONS_WITH_MATH = ['02_minimax.ipynb', '07b_stabilising.ipynb']
 LOCAL_PATHS = re.compile(r'(/work/|/root/|/home/\w+|/tmp/|/Users/\w+|C:\\\\Users)')
 
 

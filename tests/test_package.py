@@ -18,6 +18,6 @@ def test_notebooks_and_package_in_sync(tmp_path):
     assert not stale, f"run nbdev-export and commit: {stale} differ from what the notebooks export"
 
 
-@pytest.mark.parametrize('module', ['data', 'losses', 'models', 'learner'])
+@pytest.mark.parametrize('module', ['data', 'losses', 'models', 'learner', 'stabilising'])
 def test_each_module_imports_alone(module):
     subprocess.run([sys.executable, '-c', f'import gan_course.{module}'], check=True)
