@@ -171,7 +171,7 @@ def test_divergence_stops_with_epoch_and_step_and_keeps_the_last_good_epoch(tmp_
     args = ['train', '--data', 'digits', '--model', 'mlp', '--epochs', '3', '--out', str(out)]
     assert main(args, cbs=[InjectNaN(epoch=2, step=4)]) == 1
     err = capsys.readouterr().err
-    assert err.count('\n') == 1 and 'epoch 2, step 4 of 14' in err and 'lower learning rate' in err
+    assert err.count('\n') == 1 and 'epoch 2, step 4 of 28' in err and 'lower learning rate' in err
     _kept_one_good_epoch(out)
 
 
