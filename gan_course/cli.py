@@ -13,13 +13,13 @@ import numpy as np, torch
 import matplotlib; matplotlib.use('Agg') if 'ipykernel' not in sys.modules else None
 import matplotlib.pyplot as plt
 from PIL import Image
-from fastai.callback.core import Callback, CancelTrainException, CancelFitException
+from fastai.callback.core import Callback
 from fastai.torch_core import set_seed
 from .data import mnist, fashion_mnist, digits, load_folder, gan_dataloaders, atomic_save
 from .models import mlp_generator, mlp_discriminator, dcgan_generator, dcgan_discriminator, dcgan_init, CPU_RECIPE
 from .learner import plot_gan_history
 from .sampling import save_generator, training_gif, header_json
-from .metrics import split_for_scoring, scorer_for, GANEvaluation
+from .metrics import split_for_scoring, scorer_for, GANEvaluation, TimeBudget
 from .stabilising import OBJECTIVES, AUGMENTATIONS, DEFAULT_RECIPE, stable_learner, check_policy
 from .reliability import TrainingDiverged, Checkpoint, CHECKPOINT_KEY
 from .conditional import conditional_generator, conditional_discriminator, conditional_learner
@@ -27,7 +27,7 @@ from .colour import dcgan64_pair
 
 # %% auto #0
 __all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'BEFORE_STABILISING', 'UNTIL_TIME_IS_UP', 'EVAL_COLUMNS', 'UsageError', 'RunFiles',
-           'TrainingMinutes', 'train', 'main']
+           'train', 'main']
 
 # %% ../nbs/11_cli.ipynb #23298c7b
 DATASETS = {'mnist': mnist, 'fashion': fashion_mnist, 'digits': digits}
@@ -206,19 +206,6 @@ class RunFiles(Callback):
         save_generator(self.model.sampler, self.out/'generator.safetensors') # the weight average when training keeps one
         training_gif(self.learn.sample_grids.grids, self.out/'training.gif')
 
-class TrainingMinutes(Callback):
-    "Stop training after `minutes`, at the end of a batch: that epoch ends as every epoch does (samples, files, checkpoint), and no new one starts."
-    order = 90 # after_batch after the steps, the statistics and the weight average have seen the batch
-    def __init__(self, minutes:float): self.seconds = 60 * minutes
-    def before_fit(self): self.start, self.up = time.perf_counter(), False
-    def after_batch(self):
-        if self.training and time.perf_counter() - self.start >= self.seconds:
-            self.up = True
-            raise CancelTrainException() # fastai then runs after_train and after_epoch: the epoch's files and checkpoint are written
-    def after_cancel_train(self): self.recorder.cancel_train = False # fastai's Recorder would leave the statistics out of the stopped epoch's row
-    def before_epoch(self):
-        if self.up: raise CancelFitException()
-
 # %% ../nbs/11_cli.ipynb #6bfbbf79
 EVAL_COLUMNS = ('fid', 'kid', 'precision', 'recall', 'classifier_score', 'confident', 'class_coverage')
 
@@ -245,7 +232,7 @@ def train(args, cbs=()) -> Path:
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
     atomic_save(out/'run.json', lambda f: f.write(json.dumps({k: v for k, v in vars(args).items() if k not in ('command', 'resume')}, indent=2).encode()))
     learner = conditional_learner if args.conditional else stable_learner
-    limit = [TrainingMinutes(args.minutes)] if args.minutes else []
+    limit = [TimeBudget(60 * args.minutes)] if args.minutes else []
     learn = learner(gan_dataloaders(ds, bs=args.bs, device=device), generator.to(device), discriminator.to(device), loss=args.loss,
                     smooth=args.smooth, n_d=args.n_d, n_g=args.n_g, lr=args.lr, d_lr_mult=args.d_lr_mult, ema=args.ema,
                     spectral_norm=args.spectral_norm, r1=args.r1, gp=args.gp, augment=_augment_policy(args.augment), sample_seed=args.seed,

@@ -6,6 +6,7 @@ Docs: https://gan-course.github.io/gan_course/conditional.html.md"""
 
 # %% ../nbs/10_conditional.ipynb #0eb981ef
 from __future__ import annotations
+import warnings
 import torch, torch.nn as nn
 from .models import with_config, dcgan_generator, dcgan_discriminator, dcgan_init
 from .stabilising import StableTrainer, stable_learner

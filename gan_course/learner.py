@@ -73,13 +73,22 @@ class AlternatingTrainer(Callback):
         if not self.training: return
         self._sync_hypers()
         real, (G, D) = self.xb[0], self.networks()
+        noise = lambda: sample_noise(len(real), self.nz, real.device)
         for _ in range(self.n_d):
-            with self._precision(real): stats = discriminator_step(G, D, self.learn.d_opt, real, sample_noise(len(real), self.nz, real.device), self.smooth)
+            with self._precision(real): stats = self.d_step(G, D, real, noise())
         for _ in range(self.n_g):
-            with self._precision(real): stats |= generator_step(G, D, self.opt, sample_noise(len(real), self.nz, real.device), self.loss)
+            with self._precision(real): stats |= self.g_step(G, D, noise())
         self.learn.gan_stats = stats
         self.learn.loss = self.learn.loss_grad = stats['g_loss']
         raise CancelBatchException()
+
+    def d_step(self, G, D, real, noise) -> dict:
+        "One discriminator update: lesson 03's `discriminator_step` (the stabilising lesson's trainer adds its options here)."
+        return discriminator_step(G, D, self.learn.d_opt, real, noise, self.smooth)
+
+    def g_step(self, G, D, noise) -> dict:
+        "One generator update: lesson 03's `generator_step`."
+        return generator_step(G, D, self.opt, noise, self.loss)
 
     def _precision(self, real):
         "bfloat16 autocast around one step when `bf16`: a block per step, because autocast reuses its weight casts until the block ends."
@@ -124,7 +133,7 @@ class GANHistory(Callback):
         values = torch.stack([s[k] for s in self._epoch for k in keys]).view(-1, len(keys)).float().cpu().numpy()
         for i, k in enumerate(keys): self.history[k] = np.concatenate([self.history.get(k, np.empty(0)), values[:, i]])
         self._epoch = []
-    after_fit = after_fit_exception = after_epoch # a fit stopped mid-epoch (lr_find, TimeBudget, an error, Ctrl-C) skips after_epoch
+    after_fit = after_fit_exception = after_epoch # a fit stopped mid-epoch (lr_find, an error, Ctrl-C) skips after_epoch
     def _move_recorder_losses(self):
         "Move the recorder's per-batch smoothed losses, kept on the device by `DeviceSmoothLoss`, to the CPU in one copy."
         if 'losses' not in vars(self.recorder): return # a fit cancelled before the recorder's before_fit made the list
@@ -283,7 +292,7 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
                 smooth=0.,              # one-sided label smoothing of the real target, in [0, 0.5)
                 n_d=1,                  # discriminator steps per real batch
                 n_g=1,                  # generator steps per real batch
-                lr=2e-4,                # generator learning rate (the discriminator's is lr * d_lr_mult)
+                lr=2e-4,                # generator learning rate, the DCGAN article's (the discriminator's is lr * d_lr_mult); lesson 07b's DEFAULT_RECIPE: 2e-3
                 d_lr_mult=1.,           # discriminator lr as a multiple of the generator's
                 betas=(0.5, 0.999),     # Adam's beta1 and beta2, for both optimizers (`ForeachAdam`)
                 wd=0.,                  # decoupled weight decay, for both optimizers

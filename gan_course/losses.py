@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch, torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['GENERATOR_LOSSES', 'discriminator_loss', 'generator_loss', 'frozen', 'sample_noise', 'discriminator_step', 'generator_step']
+__all__ = ['GENERATOR_LOSSES', 'discriminator_loss', 'generator_loss', 'frozen', 'sample_noise', 'discriminator_stats', 'discriminator_step', 'generator_step']
 
 # %% ../nbs/02_minimax.ipynb #e2a3ab3d
 def _check_logits(name:str, logits) -> torch.Tensor:
@@ -72,6 +72,11 @@ def sample_noise(n:int, nz:int, device=None, rng:torch.Generator|None=None) -> t
     if rng is None: return torch.randn(n, nz, device=device)
     return torch.randn(n, nz, generator=rng, device=rng.device).to(device) # PyTorch refuses a CPU generator for a draw on the GPU
 
+def discriminator_stats(loss:torch.Tensor, real_logits:torch.Tensor, fake_logits:torch.Tensor) -> dict:
+    "A discriminator step's report, detached: its loss, D(x) and D(G(z)) (float32 even if D ran under bfloat16 autocast)."
+    probs = lambda logits: torch.sigmoid(logits.detach().float())
+    return dict(d_loss=loss.detach(), d_real=probs(real_logits).mean(), d_fake=probs(fake_logits).mean())
+
 def discriminator_step(generator:nn.Module, discriminator:nn.Module,
                        opt,                 # the discriminator's optimizer (holds D's parameters only)
                        real:torch.Tensor,   # a batch of real images in [-1, 1]
@@ -83,8 +88,7 @@ def discriminator_step(generator:nn.Module, discriminator:nn.Module,
     real_logits, fake_logits = discriminator(real), discriminator(fake)
     loss = discriminator_loss(real_logits, fake_logits, smooth)
     opt.zero_grad(); loss.backward(); opt.step()
-    probs = lambda logits: torch.sigmoid(logits.detach().float()) # float32 even if D ran under bfloat16 autocast
-    return dict(d_loss=loss.detach(), d_real=probs(real_logits).mean(), d_fake=probs(fake_logits).mean())
+    return discriminator_stats(loss, real_logits, fake_logits)
 
 def generator_step(generator:nn.Module, discriminator:nn.Module,
                    opt,                 # the generator's optimizer (holds G's parameters only)

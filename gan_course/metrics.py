@@ -11,7 +11,7 @@ from typing import NamedTuple
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastai.learner import Metric
-from fastai.callback.core import Callback, CancelFitException
+from fastai.callback.core import Callback, CancelFitException, CancelTrainException
 from fastprogress.fastprogress import progress_bar
 from safetensors.torch import load_file, save
 from .data import ImageSet, NO_LABEL, cache_dir, atomic_save, to_tanh_range
@@ -384,9 +384,13 @@ class GANEvaluation(Callback):
 
 # %% ../nbs/07_evaluation.ipynb #90f63043
 class TimeBudget(Callback):
-    "Stop training once `seconds` of wall time have passed since `fit` began (checked after every batch)."
-    order = 90
+    "Stop training once `seconds` have passed since `fit` began, at the end of a batch: that epoch ends as every epoch does, and no new one starts."
+    order = 100 # last: its after_batch follows the steps and statistics, its after_epoch every epoch-end file and score
     def __init__(self, seconds:float): self.seconds = seconds
     def before_fit(self): self.start = time.perf_counter()
+    def _up(self) -> bool: return time.perf_counter() - self.start >= self.seconds
     def after_batch(self):
-        if time.perf_counter() - self.start >= self.seconds: raise CancelFitException()
+        if self.training and self._up(): raise CancelTrainException() # fastai then runs after_train and after_epoch
+    def after_cancel_train(self): self.recorder.cancel_train = False # else fastai's Recorder leaves the statistics out of the stopped epoch's row
+    def after_epoch(self):
+        if self._up(): raise CancelFitException()

@@ -9,9 +9,9 @@ from __future__ import annotations
 import copy
 from functools import partial
 import torch, torch.nn as nn, torch.nn.functional as F
-from fastai.callback.core import Callback, CancelBatchException
+from fastai.callback.core import Callback
 from fastcore.foundation import L
-from .losses import discriminator_loss, generator_loss, sample_noise, frozen, _check_smooth
+from .losses import discriminator_loss, generator_loss, sample_noise, frozen, discriminator_stats
 from .learner import AlternatingTrainer, gan_learner
 
 # %% auto #0
@@ -82,10 +82,9 @@ class GeneratorEMA(Callback):
         self.model.averaged.update(self.model.generator, self.beta, self.warmup)
         self.stale = True
     def after_train(self):
-        "Recompute the average's batch-norm statistics if it has moved (also after a fit stopped mid-epoch, e.g. by `TimeBudget`)."
+        "Recompute the average's batch-norm statistics if it has moved since they were last recomputed."
         if self.stale: self.model.averaged.recompute_batch_norm(self.learn.gan_trainer.nz, self.dls.train.bs, self.n_batches)
         self.stale = False
-    after_fit = after_train
 
 # %% ../nbs/07b_stabilising.ipynb #cdefd965
 def spectral_normed(discriminator:nn.Module) -> nn.Module:
@@ -197,8 +196,7 @@ def stable_discriminator_step(generator:nn.Module, discriminator:nn.Module,
     if r1: penalty = penalty + r1 / 2 * r1_penalty(discriminator, real)
     if gp: penalty = penalty + gp * gradient_penalty(discriminator, real, fake)
     opt.zero_grad(); (fit + penalty).backward(); opt.step()
-    probs = lambda logits: torch.sigmoid(logits.detach().float())
-    return dict(d_loss=(fit + penalty).detach(), d_real=probs(real_logits).mean(), d_fake=probs(fake_logits).mean(), d_penalty=penalty.detach())
+    return discriminator_stats(fit + penalty, real_logits, fake_logits) | dict(d_penalty=penalty.detach())
 
 def stable_generator_step(generator:nn.Module, discriminator:nn.Module,
                           opt,                 # the generator's optimizer
@@ -224,20 +222,13 @@ class StableTrainer(AlternatingTrainer):
             if not isinstance(value, (int, float)) or value < 0: raise ValueError(f"{name} must be a number >= 0 (0 for none), got {value!r}")
         self.r1, self.gp, self.augment = r1, gp, check_policy(augment)
 
-    def before_batch(self):
-        "Run this batch's discriminator and generator steps with the options, then skip fastai's own forward and backward."
-        if not self.training: return
-        self._sync_hypers()
-        real, (G, D) = self.xb[0], self.networks()
-        noise = lambda: sample_noise(len(real), self.nz, real.device)
-        for _ in range(self.n_d):
-            with self._precision(real):
-                stats = stable_discriminator_step(G, D, self.learn.d_opt, real, noise(), self.loss, self.smooth, self.augment, self.r1, self.gp)
-        for _ in range(self.n_g):
-            with self._precision(real): stats |= stable_generator_step(G, D, self.opt, noise(), self.loss, self.augment)
-        self.learn.gan_stats = stats
-        self.learn.loss = self.learn.loss_grad = stats['g_loss']
-        raise CancelBatchException()
+    def d_step(self, G, D, real, noise) -> dict:
+        "One discriminator update with this trainer's loss, augmentation and penalties."
+        return stable_discriminator_step(G, D, self.learn.d_opt, real, noise, self.loss, self.smooth, self.augment, self.r1, self.gp)
+
+    def g_step(self, G, D, noise) -> dict:
+        "One generator update with this trainer's loss and augmentation."
+        return stable_generator_step(G, D, self.opt, noise, self.loss, self.augment)
 
 # %% ../nbs/07b_stabilising.ipynb #bc6aae26
 def stable_learner(dls,                     # `DataLoaders` of real images, e.g. from `gan_dataloaders`
@@ -257,7 +248,7 @@ def stable_learner(dls,                     # `DataLoaders` of real images, e.g.
     if not 0 <= ema < 1: raise ValueError(f"ema must be in [0, 1) (0 for no average; 0.999 is usual), got {ema!r}")
     if spectral_norm: discriminator = spectral_normed(discriminator)
     steps = partial(trainer, r1=r1, gp=gp, augment=augment)
-    return gan_learner(dls, generator, discriminator, loss=loss, trainer=steps, cbs=[GeneratorEMA(ema)] * bool(ema) + list(L(cbs)), **kwargs)
+    return gan_learner(dls, generator, discriminator, loss=loss, trainer=steps, cbs=([GeneratorEMA(ema)] if ema else []) + list(L(cbs)), **kwargs)
 
 # %% ../nbs/07b_stabilising.ipynb #bce5bce4
 DEFAULT_RECIPE = dict(lr=2e-3, ema=0.99) # CPU_RECIPE's lr, and an averaged generator (benchmarks/stabilising_race.py)

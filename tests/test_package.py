@@ -1,7 +1,10 @@
 "The package is what the notebooks export, and it imports cleanly piece by piece."
-import shutil, subprocess, sys, filecmp
+import io, shutil, subprocess, sys, filecmp
 from pathlib import Path
 import pytest
+from pyflakes.api import check
+from pyflakes.reporter import Reporter
+from pyflakes.messages import UndefinedName
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,3 +24,14 @@ def test_notebooks_and_package_in_sync(tmp_path):
 @pytest.mark.parametrize('module', ['data', 'losses', 'models', 'learner', 'stabilising'])
 def test_each_module_imports_alone(module):
     subprocess.run([sys.executable, '-c', f'import gan_course.{module}'], check=True)
+
+
+def test_no_undefined_names():
+    "Every name a module uses is defined there: a name the notebook's hidden cells imported, but the exported cells did not, fails here."
+    undefined = []
+    class Collect(Reporter):
+        def flake(self, message):
+            if isinstance(message, UndefinedName): undefined.append(str(message))
+    reporter = Collect(io.StringIO(), io.StringIO())
+    for path in sorted((ROOT/'gan_course').glob('*.py')): check(path.read_text(), str(path.relative_to(ROOT)), reporter)
+    assert not undefined, undefined
