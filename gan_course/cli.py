@@ -6,7 +6,8 @@ Docs: https://gan-course.github.io/gan_course/cli.html.md"""
 
 # %% ../nbs/11_cli.ipynb #e4b7bf50
 from __future__ import annotations
-import argparse, csv, io, json, sys, time, warnings
+import argparse, csv, inspect, io, json, math, shutil, signal, sys, threading, time, warnings
+from contextlib import contextmanager
 warnings.filterwarnings('ignore', message='.*torch.jit.script.*') # a deprecation warning from inside fastai's imports
 from pathlib import Path
 import numpy as np, torch
@@ -15,19 +16,20 @@ import matplotlib.pyplot as plt
 from PIL import Image
 from fastai.callback.core import Callback
 from fastai.torch_core import set_seed
-from .data import mnist, fashion_mnist, digits, load_folder, gan_dataloaders, atomic_save
+from .data import mnist, fashion_mnist, digits, load_folder, folder_layout, gan_dataloaders
+from .files import atomic_save, FileWriteError, FolderClaim, FolderInUse, contents, is_partial, remove_partial_files
 from .models import mlp_generator, mlp_discriminator, dcgan_generator, dcgan_discriminator, dcgan_init, CPU_RECIPE
 from .learner import plot_gan_history
-from .sampling import save_generator, training_gif, header_json
-from .metrics import split_for_scoring, scorer_for, GANEvaluation, TimeBudget
+from .sampling import save_generator, training_gif, header_json, check_shapes, shapes
+from .metrics import split_for_scoring, scorer_for, GANEvaluation, TimeBudget, DigitClassifier
 from .stabilising import OBJECTIVES, AUGMENTATIONS, DEFAULT_RECIPE, stable_learner, check_policy
-from .reliability import TrainingDiverged, Checkpoint, CHECKPOINT_KEY
+from .reliability import TrainingDiverged, Checkpoint, CHECKPOINT_KEY, read_checkpoint
 from .conditional import conditional_generator, conditional_discriminator, conditional_learner
 from .colour import dcgan64_pair
 
 # %% auto #0
-__all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'BEFORE_STABILISING', 'UNTIL_TIME_IS_UP', 'EVAL_COLUMNS', 'UsageError', 'RunFiles',
-           'train', 'main']
+__all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'BEFORE_STABILISING', 'UNTIL_TIME_IS_UP', 'RUN_FILES', 'EVAL_COLUMNS',
+           'SCORER_FEATURES', 'UsageError', 'RunFiles', 'train', 'Stopped', 'main']
 
 # %% ../nbs/11_cli.ipynb #23298c7b
 DATASETS = {'mnist': mnist, 'fashion': fashion_mnist, 'digits': digits}
@@ -97,7 +99,9 @@ def _check_args(args):
     if not args.d_lr_mult > 0: raise UsageError(f"--d-lr-mult must be positive, got {args.d_lr_mult}")
     if not 0 <= args.ema < 1: raise UsageError(f"--ema must be in [0, 1) (0 for no average; 0.99 or 0.999 are usual), got {args.ema}")
     for name in ('r1', 'gp', 'minutes'):
-        if getattr(args, name) < 0: raise UsageError(f"--{name} must be 0 (none) or more, got {getattr(args, name)}")
+        if not getattr(args, name) >= 0: raise UsageError(f"--{name} must be 0 (none) or more, got {getattr(args, name)}")
+    for name in ('lr', 'd_lr_mult', 'r1', 'gp'):
+        if not math.isfinite(getattr(args, name)): raise UsageError(f"--{name.replace('_', '-')} must be a finite number, got {getattr(args, name)}")
     _augment_policy(args.augment)
     if args.data not in DATASETS and not Path(args.data).exists():
         raise UsageError(f"--data {args.data!r} is neither one of {', '.join(DATASETS)} nor an existing folder")
@@ -116,13 +120,39 @@ def _default_lr(args) -> float:
 def _new_run(args):
     "`args` of a new run, with `NEW_RUN_DEFAULTS` for those left out, a folder `--data` made absolute, and `--out` given and empty (or absent)."
     if args.out is None: raise UsageError("--out is required (or --resume DIR to continue a run)")
-    out = Path(args.out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())): raise UsageError(f"--out {out} already exists and is not an empty folder; choose a new one")
+    _check_new_out(Path(args.out))
     if args.minutes and args.epochs is None: args.epochs = UNTIL_TIME_IS_UP
     args = argparse.Namespace(**{**vars(args), **{k: v for k, v in NEW_RUN_DEFAULTS.items() if getattr(args, k, None) is None}})
     if args.data not in DATASETS and Path(args.data).exists(): args.data = str(Path(args.data).resolve()) # so that --resume works from anywhere
     args.lr = _default_lr(args) if args.lr is None else args.lr
     return args
+
+RUN_FILES = {'run.json', 'samples', 'metrics.csv', 'losses.png', 'generator.safetensors', 'training.gif', 'checkpoint.safetensors'} # what a run writes
+
+def _kept(out:Path) -> set:
+    "The names of what is in `out`, apart from its lock file and what interrupted writes left."
+    return {p.name for p in contents(out) if not is_partial(p)}
+
+def _abandoned(out:Path) -> bool:
+    "Whether `out` holds only what a run writes, and no checkpoint: a run killed before its first epoch ended, with nothing to keep."
+    names = _kept(out)
+    return 'run.json' in names and 'checkpoint.safetensors' not in names and names <= RUN_FILES
+
+def _check_new_out(out:Path):
+    "Raise `UsageError` unless `out` can hold a new run: absent, empty (a lock file aside), or abandoned before its first epoch ended."
+    try: exists = out.exists()
+    except OSError as e: raise UsageError(f"--out: {FileWriteError(out, e)}") from None # e.g. a name too long
+    if not exists: return
+    if not out.is_dir(): raise UsageError(f"--out {out} is a file; choose a new folder")
+    if _kept(out) and not _abandoned(out): raise UsageError(f"--out {out} already exists and is not an empty folder; choose a new one")
+
+def _check_saved_types(saved, run:Path):
+    "Raise `UsageError` unless the run.json of `run` is an object whose settings have the types `gan-course train` writes."
+    if not isinstance(saved, dict) or 'epochs' not in saved: raise UsageError(f"--resume {run}: run.json does not hold a run's settings; it was changed by hand")
+    for key, default in NEW_RUN_DEFAULTS.items():
+        value, kind = saved.get(key, default), (int, float) if isinstance(default, float) else type(default)
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise UsageError(f"--resume {run}: run.json has {key}={value!r}, not a {type(default).__name__}; it was changed by hand")
 
 def _resumed(args) -> tuple:
     "The arguments of the run in `--resume DIR` (its run.json, with this command's --epochs, --minutes and --device) and its metrics rows up to its checkpoint."
@@ -130,10 +160,14 @@ def _resumed(args) -> tuple:
     extra = [k for k, v in vars(args).items() if k not in ('command', 'resume', 'epochs', 'minutes', 'device') and v is not None]
     if extra: raise UsageError(f"--resume takes the run's settings from its run.json; only --epochs, --minutes and --device may be given with it, not --{extra[0].replace('_', '-')}")
     files = {name: run/name for name in ('run.json', 'checkpoint.safetensors', 'metrics.csv')}
-    missing = [name for name, path in files.items() if not path.is_file()]
-    if missing: raise UsageError(f"--resume {run}: there is no {missing[0]} there; pass a folder that gan-course train wrote")
+    if not files['run.json'].is_file(): raise UsageError(f"--resume {run}: there is no run.json there; pass a folder that gan-course train wrote")
+    if not files['checkpoint.safetensors'].is_file():
+        raise UsageError(f"--resume {run}: there is no checkpoint.safetensors there: the run stopped before its first epoch ended, so there is nothing "
+                         f"to resume; run the command that started it again, without --resume")
+    if not files['metrics.csv'].is_file(): raise UsageError(f"--resume {run}: there is no metrics.csv there; it was deleted by hand")
     try: saved = json.loads(files['run.json'].read_text())
     except json.JSONDecodeError: raise UsageError(f"--resume {run}: run.json is not valid JSON; it was changed by hand") from None
+    _check_saved_types(saved, run)
     try: done = header_json(files['checkpoint.safetensors'], CHECKPOINT_KEY, 'checkpoint', 'gan-course train')['epoch']
     except ValueError as e: raise UsageError(f"--resume {run}: {e}") from None
     epochs = saved['epochs'] if args.epochs is None else args.epochs
@@ -154,12 +188,20 @@ def _device(name:str) -> torch.device:
         raise UsageError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA GPU(s), numbered from 0; use --device cuda or cuda:N with a smaller N")
     return device
 
+def _stored_as_is(data:str) -> str|None:
+    "What `--data` is when its images are read as stored (a built-in dataset, IDX files, fastai's mnist_png), else None: a folder of images to resize."
+    if data in DATASETS: return f"--data {data} is 28x28 grey"
+    layout = folder_layout(data) if Path(data).is_dir() else 'images'
+    return None if layout == 'images' else f"--data {data} holds {'IDX files' if layout == 'idx' else 'fastai mnist_png folders'}, read as they are stored"
+
 def _dataset(args):
     "Load the images named by `--data`, turning data errors into `UsageError`."
-    builtin = args.data in DATASETS
-    if builtin and (args.size, args.channels) != (NEW_RUN_DEFAULTS['size'], NEW_RUN_DEFAULTS['channels']):
-        raise UsageError(f"--size and --channels apply to a folder of images; --data {args.data} is 28x28 grey, so leave them out")
-    try: return DATASETS[args.data]() if builtin else load_folder(args.data, size=args.size, channels=args.channels)
+    as_is = _stored_as_is(args.data)
+    if as_is and (args.size, args.channels) != (NEW_RUN_DEFAULTS['size'], NEW_RUN_DEFAULTS['channels']):
+        raise UsageError(f"--size and --channels apply to a folder of images; {as_is}, so leave them out")
+    try:
+        if args.data in DATASETS: return DATASETS[args.data]()
+        return load_folder(args.data) if as_is else load_folder(args.data, size=args.size, channels=args.channels)
     except (ValueError, FileNotFoundError, RuntimeError) as e: raise UsageError(f"--data {args.data}: {e}") from None
 
 def _conditional_networks(ds):
@@ -174,9 +216,10 @@ def _networks(args, ds):
     if args.conditional and args.model != 'dcgan': raise UsageError("--conditional trains a conditional DCGAN; leave out --model mlp")
     if args.model == 'mlp': return mlp_generator(out_shape=shape), mlp_discriminator(in_shape=shape)
     sizes = [(28, 28)] if args.conditional else [(28, 28), (64, 64)]
-    if shape[1:] not in sizes: raise UsageError(f"--model dcgan{' --conditional' if args.conditional else ''} makes {' or '.join(f'{h}x{w}' for h, w in sizes)} "
-                                                f"images but the data is {shape[1]}x{shape[2]}; use --size {' or --size '.join(str(h) for h, _ in sizes)}"
-                                                f"{'' if args.conditional else ', or --model mlp'}")
+    if shape[1:] not in sizes:
+        made = f"--model dcgan{' --conditional' if args.conditional else ''} makes {' or '.join(f'{h}x{w}' for h, w in sizes)} images but the data is {shape[1]}x{shape[2]}"
+        if _stored_as_is(args.data): raise UsageError(f"{made}, and {_stored_as_is(args.data)}; use --model mlp" if not args.conditional else f"{made}, and {_stored_as_is(args.data)}")
+        raise UsageError(f"{made}; use --size {' or --size '.join(str(h) for h, _ in sizes)}{'' if args.conditional else ', or --model mlp'}")
     if args.conditional: return _conditional_networks(ds)
     if shape[1:] == (64, 64): return dcgan64_pair(channels=shape[0])
     generator, discriminator = dcgan_generator(channels=shape[0]), dcgan_discriminator(channels=shape[0], width=args.d_width)
@@ -208,40 +251,76 @@ class RunFiles(Callback):
 
 # %% ../nbs/11_cli.ipynb #6bfbbf79
 EVAL_COLUMNS = ('fid', 'kid', 'precision', 'recall', 'classifier_score', 'confident', 'class_coverage')
+SCORER_FEATURES = inspect.signature(DigitClassifier).parameters['n_features'].default # the scoring classifier's features
 
 def _evaluation(ds, every:int, device) -> tuple:
     "The images to train on and the callbacks for `--eval-every`: all of `ds` and none for 0, else its fit part and a `GANEvaluation` against its validation part."
     if not every: return ds, []
-    print(f"--eval-every {every}: training the scoring classifier (cached after the first run)")
-    try: fit, scorer = split_for_scoring(ds).fit, scorer_for(ds, against='validation', device=device)
+    try: split = split_for_scoring(ds)
     except ValueError as e: raise UsageError(f"--eval-every: {e}") from None
+    if min(len(split.validation), len(split.held_out)) <= SCORER_FEATURES: # FID's covariance needs more images than features
+        raise UsageError(f"--eval-every: scoring needs more than {SCORER_FEATURES} validation and held-out images, and the {len(ds):,} images of "
+                         f"--data give {len(split.validation)} and {len(split.held_out)}; use at least {5 * (SCORER_FEATURES + 1):,} images, or leave out --eval-every")
+    print(f"--eval-every {every}: training the scoring classifier (cached after the first run)")
+    fit, scorer = split.fit, scorer_for(ds, against='validation', device=device)
     print(f"--eval-every {every}: the GAN trains on the fit part ({len(fit):,} of {len(ds):,} images) and is scored against "
           f"{scorer.n:,} validation images, beside {scorer.n:,} other unseen real images (FID floor {scorer.floor['fid']:.1f})")
     return fit, [GANEvaluation(scorer, every, columns=EVAL_COLUMNS)]
+
+def _remove_run(out:Path, created:bool):
+    "Remove what a run that kept nothing wrote: `out` itself if the run created it, else everything in it but its lock."
+    for p in [out] if created else contents(out):
+        if p.is_dir(): shutil.rmtree(p, ignore_errors=True)
+        else: p.unlink(missing_ok=True)
+
+@contextmanager
+def _run_folder(out:Path, new:bool):
+    "Claim `out` for this run while the block runs; a new run that ends before its first checkpoint removes what it wrote, so the same command can run again."
+    flag = '--out' if new else '--resume'
+    try: claim = FolderClaim(out)
+    except FolderInUse: raise UsageError(f"{flag} {out} is in use by another gan-course train; wait for it to end, or choose another folder") from None
+    except FileWriteError as e: raise UsageError(f"{flag}: {e}") from None
+    with claim:
+        if new: _check_new_out(out) # again, now that no other run can start there: one may have ended since the first check
+        remove_partial_files(out) # what writes killed mid-way (kill -9, a power cut) left
+        if new and _abandoned(out): _remove_run(out, created=False) # a run killed before its first epoch ended: nothing to keep
+        try: yield
+        except BaseException:
+            if new and not (out/'checkpoint.safetensors').is_file(): _remove_run(out, claim.created)
+            raise
+
+def _check_checkpoint_fits(learn, run:Path):
+    "Raise `UsageError` unless the checkpoint in `run` holds networks of the shapes its run.json builds (checked before anything is written)."
+    try: found = shapes(read_checkpoint(run/'checkpoint.safetensors')[0]) # checks its checksum too
+    except ValueError as e: raise UsageError(f"--resume {run}: {e}") from None
+    for name in ('generator', 'discriminator'):
+        stored = {k[len(name) + 1:]: v for k, v in found.items() if k.startswith(name + '.')}
+        try: check_shapes(shapes(getattr(learn.model, name).state_dict()), stored, f'its checkpoint ({name})')
+        except ValueError as e: raise UsageError(f"--resume {run}: {e} Its run.json and checkpoint.safetensors come from different runs") from None
 
 def train(args, cbs=()) -> Path:
     "Check `args`, load the data, build the GAN, then train it (with extra fastai callbacks `cbs`), writing the run's files into `args.out`."
     args, rows = _resumed(args) if args.resume else (_new_run(args), [])
     _check_args(args)
-    device = _device(args.device)
-    ds = _dataset(args)
-    set_seed(args.seed, reproducible=True) # before the networks are built: their initial weights come from it
-    generator, discriminator = _networks(args, ds)
-    ds, evaluation = _evaluation(ds, args.eval_every, device)
-    if len(ds) < args.bs: raise UsageError(f"--bs {args.bs} is larger than the {'fit part of the ' if evaluation else ''}dataset ({len(ds)} images); use a smaller --bs")
-    out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
-    atomic_save(out/'run.json', lambda f: f.write(json.dumps({k: v for k, v in vars(args).items() if k not in ('command', 'resume')}, indent=2).encode()))
-    learner = conditional_learner if args.conditional else stable_learner
-    limit = [TimeBudget(60 * args.minutes)] if args.minutes else []
-    learn = learner(gan_dataloaders(ds, bs=args.bs, device=device), generator.to(device), discriminator.to(device), loss=args.loss,
-                    smooth=args.smooth, n_d=args.n_d, n_g=args.n_g, lr=args.lr, d_lr_mult=args.d_lr_mult, ema=args.ema,
-                    spectral_norm=args.spectral_norm, r1=args.r1, gp=args.gp, augment=_augment_policy(args.augment), sample_seed=args.seed,
-                    cbs=[RunFiles(out, rows), Checkpoint(out/'checkpoint.safetensors', resume=bool(args.resume)), *evaluation, *limit, *cbs])
-    if args.resume: print(f"resuming {out} after epoch {len(rows)}")
-    length = f"{args.minutes:g} minutes" if args.epochs == UNTIL_TIME_IS_UP else f"{args.epochs} epochs" + (f" or {args.minutes:g} minutes" if args.minutes else '')
-    print(f"training --model {args.model}{' --conditional' if args.conditional else ''} on {len(ds):,} images of {'x'.join(map(str, ds.shape))} "
-          f"from {args.data}, {length}, device {device}")
-    learn.fit(args.epochs)
+    device, out = _device(args.device), Path(args.out)
+    with _run_folder(out, new=not args.resume):
+        ds = _dataset(args)
+        set_seed(args.seed, reproducible=True) # before the networks are built: their initial weights come from it
+        generator, discriminator = _networks(args, ds)
+        ds, evaluation = _evaluation(ds, args.eval_every, device)
+        if len(ds) < args.bs: raise UsageError(f"--bs {args.bs} is larger than the {'fit part of the ' if evaluation else ''}dataset ({len(ds)} images); use a smaller --bs")
+        learner = conditional_learner if args.conditional else stable_learner
+        limit = [TimeBudget(60 * args.minutes)] if args.minutes else []
+        learn = learner(gan_dataloaders(ds, bs=args.bs, device=device), generator.to(device), discriminator.to(device), loss=args.loss,
+                        smooth=args.smooth, n_d=args.n_d, n_g=args.n_g, lr=args.lr, d_lr_mult=args.d_lr_mult, ema=args.ema,
+                        spectral_norm=args.spectral_norm, r1=args.r1, gp=args.gp, augment=_augment_policy(args.augment), sample_seed=args.seed,
+                        cbs=[RunFiles(out, rows), Checkpoint(out/'checkpoint.safetensors', resume=bool(args.resume)), *evaluation, *limit, *cbs])
+        if args.resume: _check_checkpoint_fits(learn, out); print(f"resuming {out} after epoch {len(rows)}")
+        atomic_save(out/'run.json', lambda f: f.write(json.dumps({k: v for k, v in vars(args).items() if k not in ('command', 'resume')}, indent=2).encode()))
+        length = f"{args.minutes:g} minutes" if args.epochs == UNTIL_TIME_IS_UP else f"{args.epochs} epochs" + (f" or {args.minutes:g} minutes" if args.minutes else '')
+        print(f"training --model {args.model}{' --conditional' if args.conditional else ''} on {len(ds):,} images of {'x'.join(map(str, ds.shape))} "
+              f"from {args.data}, {length}, device {device}")
+        learn.fit(args.epochs)
     print(f"wrote {out}/: samples/, losses.png, metrics.csv, generator.safetensors, training.gif, run.json, checkpoint.safetensors")
     return out
 
@@ -249,16 +328,36 @@ def _warn_on_one_line(message, category, filename, lineno, file=None, line=None)
     "Show a warning as `gan-course: warning: ...`, without the source file and line."
     print(f"gan-course: warning: {message}", file=sys.stderr)
 
-def _interrupted_advice(out:Path) -> str:
-    "What an interrupted run left in `out` and what to do next."
-    if (out/'checkpoint.safetensors').is_file(): return f"{out} holds the last complete epoch; continue with: gan-course train --resume {out}"
-    return f"no epoch was complete, so there is nothing to resume; delete {out} and start again"
+def _what_was_kept(out:Path, fix='') -> str:
+    "What a run that stopped early left in `out`, and how to go on (after `fix`, when something must be fixed first)."
+    checkpoint = out/'checkpoint.safetensors'
+    if not checkpoint.is_file(): return f"no epoch was complete, so nothing was kept; {fix}run the same command again"
+    try: done, planned = header_json(checkpoint, CHECKPOINT_KEY, 'checkpoint', 'gan-course train')['epoch'], json.loads((out/'run.json').read_text())['epochs']
+    except (ValueError, OSError, KeyError): done, planned = 0, 1 # unreadable: advise the resume, which says what is wrong
+    if done >= planned: return f"{out} holds the complete run ({done} epochs): every file was written before it stopped"
+    return f"{out} holds the last complete epoch; {fix}continue with: gan-course train --resume {out}"
+
+class Stopped(KeyboardInterrupt):
+    "SIGTERM or SIGHUP, raised wherever the program is, so that it stops as after Ctrl-C (files whole, advice printed)."
+
+def _stop(signum, frame): raise Stopped(signum)
+
+@contextmanager
+def _stopping_on_signals():
+    "Within the block, SIGTERM (kill, a scheduler ending a job) and SIGHUP (a closed terminal) stop `gan-course` as Ctrl-C does."
+    if threading.current_thread() is not threading.main_thread(): yield; return # only the main thread may set handlers
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try: yield
+    finally:
+        for s, handler in previous.items(): signal.signal(s, handler)
 
 def main(argv=None, cbs=()) -> int:
     "The `gan-course` console script (`cbs`: extra fastai callbacks, for tests and experiments)."
+    out = None
     try:
-        args = _parser().parse_args(argv)
-        with warnings.catch_warnings():
+        with _stopping_on_signals(), warnings.catch_warnings():
+            args = _parser().parse_args(argv)
+            out = Path(args.resume or args.out or '.')
             warnings.showwarning = _warn_on_one_line
             train(args, cbs)
     except UsageError as e:
@@ -267,7 +366,12 @@ def main(argv=None, cbs=()) -> int:
     except TrainingDiverged as e:
         print(f"gan-course: error: {e.reason}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"gan-course: interrupted; {_interrupted_advice(Path(args.resume or args.out))}", file=sys.stderr)
-        return 130
+    except FileWriteError as e:
+        print(f"gan-course: error: {e}; {_what_was_kept(out, 'once that is fixed, ')}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as e:
+        signum = e.args[0] if isinstance(e, Stopped) else signal.SIGINT
+        how = f"stopped by {signal.Signals(signum).name}" if isinstance(e, Stopped) else 'interrupted'
+        print(f"gan-course: {how}; {_what_was_kept(out) if out else 'nothing was written'}", file=sys.stderr)
+        return 128 + signum
     return 0

@@ -6,12 +6,13 @@ Docs: https://gan-course.github.io/gan_course/beyond_mnist.html.md"""
 
 # %% ../nbs/09_beyond_mnist.ipynb #d57e7e23
 from __future__ import annotations
-import shutil, tempfile, urllib.request
+import urllib.request
 from pathlib import Path
 import torch, torch.nn as nn
 from PIL import Image, ImageDraw, ImageFont
 from fastprogress.fastprogress import progress_bar
 from .data import cache_dir
+from .files import whole_folder, filled
 from .models import with_config, _act, dcgan_init
 from .sampling import GENERATOR_BUILDERS
 
@@ -44,28 +45,11 @@ def emoji_image(font:ImageFont.FreeTypeFont, # a colour emoji font, e.g. `ImageF
     return square.convert('RGB').resize((size, size), Image.LANCZOS)
 
 # %% auto #0
-__all__ = ['EMOJI_FONT', 'NOT_PICTURES', 'PETS_URL', 'emoji_codepoints', 'emoji_image', 'whole_folder', 'filled', 'render_emoji',
-           'pets_dog_files', 'breed', 'link_by_breed', 'pets_dogs', 'can_download', 'upsample_generator',
-           'dcgan64_generator', 'dcgan64_discriminator', 'dcgan64_pair']
+__all__ = ['EMOJI_FONT', 'NOT_PICTURES', 'PETS_URL', 'emoji_codepoints', 'emoji_image', 'render_emoji', 'pets_dog_files', 'breed',
+           'link_by_breed', 'pets_dogs', 'can_download', 'upsample_generator', 'dcgan64_generator',
+           'dcgan64_discriminator', 'dcgan64_pair']
 
 # %% ../nbs/09_beyond_mnist.ipynb #32171d08
-def whole_folder(folder:Path, # the folder to create; an empty one is replaced
-                 fill,        # fill(partial) writes the contents into the temporary folder `partial`
-                ) -> Path:
-    "Create `folder` by filling a fresh temporary folder beside it and renaming it when complete: it appears whole or not at all."
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f'.{folder.name}.partial-'))
-    try:
-        fill(partial)
-        if folder.is_dir() and not any(folder.iterdir()): folder.rmdir()
-        partial.rename(folder)
-    finally: shutil.rmtree(partial, ignore_errors=True)
-    return folder
-
-def filled(folder:Path) -> bool:
-    "Whether `folder` is a folder with something in it (made earlier by `whole_folder`, so complete)."
-    return folder.is_dir() and any(folder.iterdir())
-
 def render_emoji(folder=None, # where to write the PNGs; default: `emoji-<size>` in the cache folder
                  size=64,     # side of each image
                  font_path=EMOJI_FONT, # a colour emoji font file

@@ -6,7 +6,7 @@ Docs: https://gan-course.github.io/gan_course/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #5e8fa572
 from __future__ import annotations
-import gzip, hashlib, os, struct, tempfile, zlib
+import gzip, hashlib, os, struct, zlib
 from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
@@ -17,12 +17,13 @@ from PIL import Image, UnidentifiedImageError
 from fastai.data.core import DataLoader, DataLoaders
 from fastai.torch_core import default_device
 from fastprogress.fastprogress import progress_bar
+from .files import atomic_save
 
 # %% auto #0
 __all__ = ['IDX_TYPES', 'DATA_ENV', 'NO_LABEL', 'IDX_SPLITS', 'CACHE_ENV', 'IMAGE_EXTS', 'FASHION_ENV', 'FASHION_CLASSES',
-           'DEBIAN_FASHION', 'read_idx', 'ImageSet', 'idx_pairs', 'cache_dir', 'atomic_save', 'cached',
-           'load_idx_folder', 'image_files', 'read_image', 'load_image_folder', 'load_mnist_png', 'save_png_folder',
-           'load_folder', 'downloaded_mnist', 'download_mnist', 'find_mnist', 'mnist', 'digits',
+           'DEBIAN_FASHION', 'read_idx', 'ImageSet', 'idx_pairs', 'cache_dir', 'cached', 'load_idx_folder',
+           'image_files', 'read_image', 'load_image_folder', 'load_mnist_png', 'save_png_folder', 'load_folder',
+           'folder_layout', 'downloaded_mnist', 'download_mnist', 'find_mnist', 'mnist', 'digits',
            'download_fashion_mnist', 'fashion_mnist', 'to_tanh_range', 'to_display_range', 'image_grid', 'show_images',
            'TensorBatches', 'gan_dataloaders']
 
@@ -121,17 +122,6 @@ def cache_dir() -> Path:
     "The folder for decoded datasets: `$GAN_COURSE_CACHE`, else ~/.cache/gan_course."
     return Path(os.environ.get(CACHE_ENV) or Path.home()/'.cache'/'gan_course')
 
-def atomic_save(path, write):
-    "Call `write(f)` on a temporary file beside `path`, then rename it to `path`, so `path` is never half-written."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f: write(f)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True); raise
-    return path
-
 # %% ../nbs/01_data.ipynb #fda66e66
 def _fingerprint(files) -> str:
     "A short hash of `files`' resolved paths, sizes and modification times."
@@ -185,11 +175,24 @@ def load_idx_folder(folder,       # a folder holding train-* and/or t10k-* IDX f
 # %% ../nbs/01_data.ipynb #d30974ae
 IMAGE_EXTS = {'.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp', '.tif', '.tiff'}
 
+def _unreadable(error:OSError):
+    "Refuse a folder `os.walk` cannot list, rather than train without its images."
+    raise ValueError(f"{error.filename} cannot be read ({error.strerror.lower()}); fix its permissions, or move it out of the data folder.")
+
+def _files_below(folder:Path) -> list:
+    "Every file below `folder`, through links to folders too (each real folder once), refusing a folder that cannot be read."
+    seen, files = set(), []
+    for root, subfolders, names in os.walk(folder, followlinks=True, onerror=_unreadable):
+        if os.path.realpath(root) in seen: subfolders.clear(); continue # a link back to a folder already read
+        seen.add(os.path.realpath(root))
+        files += [Path(root)/name for name in names]
+    return files
+
 def image_files(folder) -> list:
-    "Every image file below `folder`, sorted."
+    "Every image file below `folder` (a class folder may be a link), sorted."
     folder = Path(folder)
     if not folder.is_dir(): raise FileNotFoundError(f"{folder} is not a folder; pass a folder of images (or of IDX files).")
-    files = sorted(p for p in folder.rglob('*') if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+    files = sorted(p for p in _files_below(folder) if p.suffix.lower() in IMAGE_EXTS and p.is_file())
     if not files: raise ValueError(f"No images in {folder} (looked for {', '.join(sorted(IMAGE_EXTS))} files, in sub-folders too).")
     return files
 
@@ -266,9 +269,16 @@ def load_folder(path,       # a folder of IDX files, fastai's mnist_png layout, 
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path} does not exist; pass a folder of IDX files, fastai's mnist_png layout or images.")
     if not path.is_dir(): raise ValueError(f"{path} is a file; pass the folder that holds it.")
-    if idx_pairs(path): return load_idx_folder(path)
-    if (path/'training').is_dir() or (path/'testing').is_dir(): return load_mnist_png(path)
-    return load_image_folder(path, size, channels)
+    layout = folder_layout(path)
+    if layout != 'images' and (size, channels) != (None, 1):
+        raise ValueError(f"{path} holds {'IDX files' if layout == 'idx' else 'the mnist_png layout'}, read as they are stored: size and channels apply to a folder of images, so leave them out.")
+    return load_idx_folder(path) if layout == 'idx' else load_mnist_png(path) if layout == 'mnist_png' else load_image_folder(path, size, channels)
+
+def folder_layout(path) -> str:
+    "What `load_folder` finds in the folder `path`: 'idx' files, fastai's 'mnist_png' layout, or 'images'."
+    path = Path(path)
+    if idx_pairs(path): return 'idx'
+    return 'mnist_png' if (path/'training').is_dir() or (path/'testing').is_dir() else 'images'
 
 # %% ../nbs/01_data.ipynb #3aa1f7c5
 def downloaded_mnist() -> Path:

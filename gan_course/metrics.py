@@ -14,7 +14,8 @@ from fastai.learner import Metric
 from fastai.callback.core import Callback, CancelFitException, CancelTrainException
 from fastprogress.fastprogress import progress_bar
 from safetensors.torch import load_file, save
-from .data import ImageSet, NO_LABEL, cache_dir, atomic_save, to_tanh_range
+from .data import ImageSet, NO_LABEL, cache_dir, to_tanh_range
+from .files import atomic_save
 from .sampling import load_into, generate
 
 # %% auto #0
@@ -386,7 +387,9 @@ class GANEvaluation(Callback):
 class TimeBudget(Callback):
     "Stop training once `seconds` have passed since `fit` began, at the end of a batch: that epoch ends as every epoch does, and no new one starts."
     order = 100 # last: its after_batch follows the steps and statistics, its after_epoch every epoch-end file and score
-    def __init__(self, seconds:float): self.seconds = seconds
+    def __init__(self, seconds:float):
+        if not seconds >= 0: raise ValueError(f"seconds must be a number >= 0 (0 stops after one batch), got {seconds!r}")
+        self.seconds = seconds
     def before_fit(self): self.start = time.perf_counter()
     def _up(self) -> bool: return time.perf_counter() - self.start >= self.seconds
     def after_batch(self):

@@ -6,7 +6,8 @@ Docs: https://gan-course.github.io/gan_course/mlp_gan.html.md"""
 
 # %% ../nbs/03_mlp_gan.ipynb #e4f99556
 from __future__ import annotations
-import torch, torch.nn as nn
+from math import prod
+import torch.nn as nn
 
 # %% auto #0
 __all__ = ['with_config', 'mlp_generator', 'mlp_discriminator', 'POOLING', 'ACTIVATIONS', 'CPU_RECIPE', 'dcgan_generator', 'dcgan_discriminator', 'dcgan_init', 'check_dcgan_rules', 'recipe_networks']
@@ -30,7 +31,7 @@ def mlp_generator(nz=100,                   # latent size
     for h in hidden:
         layers += [nn.Linear(width, h), nn.LeakyReLU(leak)] + ([nn.BatchNorm1d(h, momentum=bn_momentum)] if batchnorm else [])
         width = h
-    layers += [nn.Linear(width, int(torch.tensor(out_shape).prod())), nn.Tanh(), nn.Unflatten(1, tuple(out_shape))]
+    layers += [nn.Linear(width, prod(out_shape)), nn.Tanh(), nn.Unflatten(1, tuple(out_shape))]
     return with_config(nn.Sequential(*layers), kind='mlp', nz=nz, hidden=tuple(hidden), out_shape=tuple(out_shape),
                        leak=leak, batchnorm=batchnorm, bn_momentum=bn_momentum)
 
@@ -39,7 +40,7 @@ def mlp_discriminator(in_shape=(1, 28, 28), # (C, H, W) of the images judged
                       leak=0.2,             # LeakyReLU slope
                      ) -> nn.Sequential:
     "The seeds' fully connected discriminator: Linear + LeakyReLU blocks, then one logit per image."
-    layers, width = [nn.Flatten()], int(torch.tensor(in_shape).prod())
+    layers, width = [nn.Flatten()], prod(in_shape)
     for h in hidden: layers += [nn.Linear(width, h), nn.LeakyReLU(leak)]; width = h
     layers += [nn.Linear(width, 1)]
     return with_config(nn.Sequential(*layers), kind='mlp', in_shape=tuple(in_shape), hidden=tuple(hidden), leak=leak)

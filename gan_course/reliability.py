@@ -12,8 +12,8 @@ import numpy as np, torch
 from fastcore.foundation import L
 from fastai.callback.core import Callback, CancelEpochException
 from safetensors.torch import save as safetensors_bytes, load_file
-from .data import atomic_save
-from .sampling import header_json, load_into
+from .files import atomic_save, tensor_digest
+from .sampling import header_json, load_into, check_digest
 from .learner import discriminator_accuracy
 
 # %% auto #0
@@ -127,17 +127,17 @@ def save_checkpoint(learn,      # a learner made by `gan_learner`
     grids = {'grids': torch.from_numpy(np.stack(learn.sample_grids.grids))} if learn.sample_grids.grids else {}
     networks = {k: v for name, net in learn.model.named_children() for k, v in _prefixed(name, net.state_dict()).items()} # G, D and any average of G
     tensors = (networks | g_opt | d_opt | rngs | recorder | grids | _prefixed('history', {k: torch.from_numpy(v) for k, v in learn.gan_history.history.items()}))
-    meta = dict(epoch=epoch, g_opt=g_meta, d_opt=d_meta, rng=rng_meta, recorder=recorder_meta)
-    data = safetensors_bytes({k: v.detach().cpu().contiguous() for k, v in tensors.items()},
-                             metadata={CHECKPOINT_KEY: json.dumps(meta, default=_plain)})
+    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    meta = dict(epoch=epoch, g_opt=g_meta, d_opt=d_meta, rng=rng_meta, recorder=recorder_meta, sha256=tensor_digest(tensors))
+    data = safetensors_bytes(tensors, metadata={CHECKPOINT_KEY: json.dumps(meta, default=_plain)})
     return atomic_save(path, lambda f: f.write(data))
 
 def read_checkpoint(path) -> tuple:
-    "The tensors and the header (epoch, optimizer, random and recorder states) of a checkpoint file, read without unpickling."
+    "The tensors and the header (epoch, optimizer, random and recorder states) of a checkpoint file, read without unpickling and checked against its checksum."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path} does not exist; pass a checkpoint.safetensors written by the Checkpoint callback or `gan-course train`.")
     meta = header_json(path, CHECKPOINT_KEY, 'checkpoint', 'the Checkpoint callback')
-    return load_file(str(path)), meta
+    return check_digest(load_file(str(path)), meta.get('sha256'), path), meta
 
 # %% ../nbs/12_reliability.ipynb #06ae0e06
 def _restore(learn, tensors:dict, meta:dict):

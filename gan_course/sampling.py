@@ -13,16 +13,19 @@ import ipywidgets as widgets
 from PIL import Image
 from safetensors import SafetensorError
 from safetensors.torch import save as safetensors_bytes, load_file, safe_open
-from .data import atomic_save, image_grid
+from .data import image_grid
+from .files import atomic_save, tensor_digest
 from .models import mlp_generator, dcgan_generator
 from .losses import sample_noise
 
 # %% auto #0
-__all__ = ['GENERATOR_BUILDERS', 'save_generator', 'header_json', 'load_into', 'load_generator', 'generate', 'lerp', 'slerp',
-           'latent_of', 'interpolate', 'attribute_direction', 'LatentExplorer', 'training_gif']
+__all__ = ['GENERATOR_BUILDERS', 'CONFIG_KEY', 'save_generator', 'header_json', 'check_digest', 'check_shapes', 'shapes',
+           'load_into', 'file_shapes', 'load_generator', 'generate', 'lerp', 'slerp', 'latent_of', 'interpolate',
+           'attribute_direction', 'LatentExplorer', 'training_gif']
 
 # %% ../nbs/08_sampling.ipynb #ad88cc53
 GENERATOR_BUILDERS = {'mlp': mlp_generator, 'dcgan': dcgan_generator}
+CONFIG_KEY = 'gan_course_config' # the header field with the build config (and a checksum of the weights, 'sha256')
 
 def save_generator(generator:nn.Module, # a generator built by a `gan_course.models` builder (it has `.config`)
                    path,                # the .safetensors file to write
@@ -33,7 +36,7 @@ def save_generator(generator:nn.Module, # a generator built by a `gan_course.mod
         raise ValueError(f"This generator has no known build config (.config['kind'] in {list(GENERATOR_BUILDERS)}); "
                          "build it with mlp_generator or dcgan_generator, or save its state_dict yourself.")
     tensors = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
-    data = safetensors_bytes(tensors, metadata={'gan_course_config': json.dumps(config)})
+    data = safetensors_bytes(tensors, metadata={CONFIG_KEY: json.dumps(config | {'sha256': tensor_digest(tensors)})})
     return atomic_save(path, lambda f: f.write(data))
 
 # %% ../nbs/08_sampling.ipynb #97c28149
@@ -41,35 +44,68 @@ def header_json(path:Path, key:str, what:str, writer:str) -> dict:
     "The JSON stored under `key` in the header of the safetensors file at `path`; `what` and `writer` name it in errors."
     try:
         with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
+    except PermissionError: raise PermissionError(f"{path}: permission denied; it cannot be read as this user") from None
     except (SafetensorError, OSError) as e:
         raise ValueError(f"{path} is not a safetensors file ({e}). gan_course never unpickles weights: save with {writer}.") from None
     if key not in meta: raise ValueError(f"{path} has no gan_course {what} in its header; it was not written by {writer}.")
-    return json.loads(meta[key])
+    try: return json.loads(meta[key])
+    except json.JSONDecodeError: raise ValueError(f"{path}: the {what} in its header is not valid JSON; it was changed by hand.") from None
+
+def check_digest(tensors:dict, digest:str|None, path) -> dict:
+    "`tensors`, read from `path`, if they match the checksum `digest` written with them (files from before checksums have None)."
+    if digest is not None and tensor_digest(tensors) != digest:
+        raise ValueError(f"{path} is damaged: its weights do not match the checksum written with them; use another copy, or train again.")
+    return tensors
+
+def check_shapes(expected:dict, found:dict, source='the file'):
+    "Raise `ValueError` naming the first weight of `expected` missing from `found` or of another shape, or the first extra one (name -> shape)."
+    for key, shape in expected.items():
+        if key not in found: raise ValueError(f"{source} has no weight {key!r} (shape {shape}) that this architecture needs.")
+        if found[key] != shape: raise ValueError(f"{source}: weight {key!r} has shape {found[key]} but this architecture needs {shape}.")
+    extra = [k for k in found if k not in expected]
+    if extra: raise ValueError(f"{source} has weight {extra[0]!r} that this architecture does not have.")
+
+def shapes(state:dict) -> dict:
+    "The shape of each tensor of `state`, by name."
+    return {k: tuple(v.shape) for k, v in state.items()}
 
 def load_into(module:nn.Module, state:dict, source='the file'):
     "Load `state` into `module`, naming the first missing, unexpected or mis-shaped weight when they do not match."
-    expected = module.state_dict()
-    for key, value in expected.items():
-        if key not in state: raise ValueError(f"{source} has no weight {key!r} (shape {tuple(value.shape)}) that this architecture needs.")
-        if state[key].shape != value.shape:
-            raise ValueError(f"{source}: weight {key!r} has shape {tuple(state[key].shape)} but this architecture needs {tuple(value.shape)}.")
-    extra = [k for k in state if k not in expected]
-    if extra: raise ValueError(f"{source} has weight {extra[0]!r} that this architecture does not have.")
+    check_shapes(shapes(module.state_dict()), shapes(state), source)
     module.load_state_dict(state)
     return module
+
+def file_shapes(path) -> dict:
+    "The shape of every tensor in the safetensors file at `path`, from its header alone (nothing loaded)."
+    with safe_open(str(path), 'pt') as f: return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+
+def _built_from_header(path:Path, config:dict) -> nn.Module:
+    "The generator `config` describes, built only after a weightless copy of it (on the meta device) is seen to match the file's tensors."
+    import gan_course.colour, gan_course.conditional # register lesson 09's colour and lesson 10's conditional generators in GENERATOR_BUILDERS
+    kind = config.pop('kind', None)
+    if kind not in GENERATOR_BUILDERS:
+        raise ValueError(f"{path}: its header names a generator of kind {kind!r}, which is not one of {', '.join(GENERATOR_BUILDERS)}; it was written by another version or changed by hand.")
+    builder, kwargs = GENERATOR_BUILDERS[kind], {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+    try:
+        with torch.device('meta'): skeleton = builder(**kwargs)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise ValueError(f"{path}: the configuration in its header cannot build a {kind} generator ({e}); it was changed by hand.") from None
+    check_shapes(shapes(skeleton.state_dict()), file_shapes(path), str(path))
+    return builder(**kwargs)
 
 def load_generator(path,           # a file written by `save_generator`
                    generator=None, # load into this module instead of rebuilding from the stored config
                    device=None,    # where to put the weights; default: where `generator` is, or the CPU for a rebuilt one
                   ) -> nn.Module:
-    "Rebuild (or fill) a generator from a safetensors file written by `save_generator`, in eval mode."
+    "Rebuild (or fill) a generator from a safetensors file written by `save_generator`, in eval mode, after checking its header and checksum."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path} does not exist; pass a .safetensors file written by save_generator or `gan-course train`.")
-    config = header_json(path, 'gan_course_config', 'generator config', 'save_generator')
-    if generator is None:
-        import gan_course.colour, gan_course.conditional # register lesson 09's colour and lesson 10's conditional generators in GENERATOR_BUILDERS
-        kind = config.pop('kind'); generator = GENERATOR_BUILDERS[kind](**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
-    load_into(generator, load_file(str(path)), str(path))
+    config = header_json(path, CONFIG_KEY, 'generator config', 'save_generator')
+    if not isinstance(config, dict): raise ValueError(f"{path}: the generator config in its header is not a JSON object; it was changed by hand.")
+    digest = config.pop('sha256', None) # None in files from before checksums
+    if generator is None: generator = _built_from_header(path, config)
+    tensors = check_digest(load_file(str(path)), digest, path)
+    load_into(generator, tensors, str(path))
     return (generator if device is None else generator.to(device)).eval()
 
 # %% ../nbs/08_sampling.ipynb #feb05251

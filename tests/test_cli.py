@@ -1,5 +1,5 @@
 "`gan-course train`: the files a run writes, and bad arguments that exit 2 and write nothing."
-import csv, gzip, json, subprocess, sys
+import csv, errno, gzip, json, os, signal, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pytest, torch
 from PIL import Image
@@ -7,6 +7,7 @@ from PIL import Image
 from gan_course.cli import main, EVAL_COLUMNS
 from gan_course.reliability import InjectNaN, InterruptAt, read_checkpoint
 from gan_course.sampling import load_generator, generate
+from gan_course.files import FolderClaim, atomic_save
 
 
 def run_cli(*args):
@@ -207,8 +208,8 @@ def test_two_epochs_then_resume_to_four_is_four_straight(tmp_path):
 def test_ctrl_c_in_the_first_epoch_says_there_is_nothing_to_resume(tmp_path, capsys):
     out = tmp_path/'early'
     assert main(['train', '--data', 'digits', '--model', 'mlp', '--out', str(out)], cbs=[InterruptAt(epoch=1, step=3)]) == 130
-    assert capsys.readouterr().err == f'gan-course: interrupted; no epoch was complete, so there is nothing to resume; delete {out} and start again\n'
-    assert not (out/'checkpoint.safetensors').exists()
+    assert capsys.readouterr().err == f'gan-course: interrupted; no epoch was complete, so nothing was kept; run the same command again\n'
+    assert not out.exists() # it removed what it wrote, so the same command can run again
 
 
 def test_ctrl_c_then_resume_is_the_run_never_stopped(tmp_path, capsys):
@@ -277,3 +278,129 @@ def test_a_run_from_before_the_stabilising_options_resumes_with_them_off(tmp_pat
     (out/'run.json').write_text(json.dumps(settings))
     assert main(['train', '--resume', str(out), '--epochs', '2']) == 0
     assert json.loads((out/'run.json').read_text())['ema'] == 0
+
+
+def _modes(run:Path) -> set: return {oct(p.stat().st_mode & 0o777) + ('/' if p.is_dir() else '') for p in [run, *run.rglob('*')]}
+
+
+def test_every_file_a_run_writes_is_readable_by_others_under_umask_022(tmp_path):
+    previous = os.umask(0o022)
+    try: assert main(['train', '--data', 'digits', '--model', 'mlp', '--bs', '256', '--epochs', '1', '--out', str(tmp_path/'shared')]) == 0
+    finally: os.umask(previous)
+    assert _modes(tmp_path/'shared') == {'0o644', '0o755/'}
+
+
+def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path, capsys):
+    busy, done = tmp_path/'busy', tmp_path/'done'
+    assert main(['train', '--data', 'digits', '--model', 'mlp', '--bs', '256', '--epochs', '1', '--out', str(done)]) == 0
+    capsys.readouterr()
+    with FolderClaim(busy), FolderClaim(done): # as runs in progress hold them
+        assert main(['train', '--data', 'digits', '--model', 'mlp', '--out', str(busy)]) == 2
+        assert main(['train', '--resume', str(done), '--epochs', '2']) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and f'--out {busy} is in use by another gan-course train' in err[0] and f'--resume {done} is in use' in err[1]
+    assert list(busy.iterdir()) == [] and len(list(csv.DictReader((done/'metrics.csv').open()))) == 1
+
+
+def test_two_runs_started_together_into_one_new_folder_one_trains_one_is_refused(tmp_path):
+    out = tmp_path/'race'
+    args = ['gan-course', 'train', '--data', 'digits', '--model', 'mlp', '--bs', '256', '--epochs', '2', '--out', str(out)]
+    runs = [subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) for _ in range(2)]
+    codes = sorted(r.wait(timeout=600) for r in runs)
+    errors = [r.stderr.read() for r in runs]
+    assert codes == [0, 2], errors
+    assert any('in use by another gan-course train' in e or 'already exists' in e for e in errors)
+    assert len(list(csv.DictReader((out/'metrics.csv').open()))) == 2
+
+
+def test_sigterm_stops_like_ctrl_c_and_the_run_resumes(tmp_path):
+    out = tmp_path/'term'
+    run = subprocess.Popen(['gan-course', 'train', '--data', 'digits', '--model', 'mlp', '--bs', '16', '--epochs', '30', '--out', str(out)],
+                           stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    while not (out/'checkpoint.safetensors').exists() and run.poll() is None: time.sleep(0.05)
+    run.send_signal(signal.SIGTERM)
+    assert run.wait(timeout=120) == 143
+    assert run.stderr.read().strip().endswith(f'holds the last complete epoch; continue with: gan-course train --resume {out}')
+    assert not [p for p in out.rglob('.*')] # no temporary file, no lock
+    assert main(['train', '--resume', str(out), '--epochs', str(read_checkpoint(out/'checkpoint.safetensors')[1]['epoch'] + 1)]) == 0
+
+
+def _full_disk_at(call:int, calls:list):
+    "An `atomic_save` that, at its `call`-th use, writes part of the file and then fails as a full disk does."
+    def save(path, write):
+        calls.append(path)
+        if len(calls) != call: return atomic_save(path, write)
+        def half(f): f.write(b'part of it'); raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return atomic_save(path, half)
+    return save
+
+
+def test_a_full_disk_at_every_write_site_is_one_line_and_leaves_a_run_that_goes_on(tmp_path, capsys, monkeypatch):
+    args = ['train', '--data', 'digits', '--model', 'mlp', '--bs', '256', '--epochs', '2']
+    writers = ('gan_course.cli', 'gan_course.sampling', 'gan_course.reliability')
+    counted = []
+    for module in writers: monkeypatch.setattr(f'{module}.atomic_save', _full_disk_at(0, counted))
+    assert main([*args, '--out', str(tmp_path/'counted')]) == 0
+    sites = len(counted)
+    assert sites >= 12, counted # run.json, then per epoch: grid, metrics, losses, generator, gif and checkpoint
+    for call in range(1, sites + 1):
+        out, calls = tmp_path/f'full{call}', []
+        for module in writers: monkeypatch.setattr(f'{module}.atomic_save', _full_disk_at(call, calls))
+        assert main([*args, '--out', str(out)]) == 1, call
+        err = capsys.readouterr().err
+        assert err.count('\n') == 1 and f'cannot write {calls[-1]}: no space left on device; ' in err, err
+        assert not (out.exists() and [p for p in out.rglob('.*')]), f"write {call} left a temporary file"
+        assert (out/'checkpoint.safetensors').exists() or not out.exists(), f"write {call} left a run with nothing to resume"
+        for module in writers: monkeypatch.setattr(f'{module}.atomic_save', atomic_save)
+        again = ['train', '--resume', str(out)] if (out/'checkpoint.safetensors').exists() else [*args, '--out', str(out)]
+        assert ('--resume' in again) == ('continue with: gan-course train --resume' in err), err
+        assert main(again) == 0, call
+        capsys.readouterr()
+
+
+def test_resuming_with_another_models_checkpoint_is_refused_and_changes_nothing(tmp_path, capsys):
+    for name, model in (('mlp', 'mlp'), ('dcgan', 'dcgan')):
+        assert main(['train', '--data', 'digits', '--model', model, '--bs', '256', '--epochs', '1', '--out', str(tmp_path/name)]) == 0
+    (tmp_path/'mlp'/'checkpoint.safetensors').write_bytes((tmp_path/'dcgan'/'checkpoint.safetensors').read_bytes())
+    before = {p: p.read_bytes() for p in (tmp_path/'mlp').rglob('*') if p.is_file()}
+    capsys.readouterr()
+    assert main(['train', '--resume', str(tmp_path/'mlp'), '--epochs', '2']) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and 'come from different runs' in err
+    assert {p: p.read_bytes() for p in (tmp_path/'mlp').rglob('*') if p.is_file()} == before
+
+
+def test_a_run_killed_in_its_first_epoch_can_be_run_again_with_the_same_command(tmp_path):
+    out = tmp_path/'killed'
+    args = ['gan-course', 'train', '--data', 'digits', '--model', 'mlp', '--bs', '16', '--epochs', '2', '--out', str(out)]
+    run = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not (out/'run.json').exists() and run.poll() is None: time.sleep(0.01)
+    run.send_signal(signal.SIGKILL); run.wait()
+    assert not (out/'checkpoint.safetensors').exists()
+    result = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert [r['epoch'] for r in csv.DictReader((out/'metrics.csv').open())] == ['1', '2'] and not list(out.rglob('.*'))
+
+
+def test_fault_injection_resumes_killed_runs_to_the_same_bytes(tmp_path):
+    "Three of benchmarks/fault_injection.py's trials, one per signal: SIGKILL and SIGINT during a save, SIGTERM at a random moment."
+    sys.path.insert(0, str(Path(__file__).parents[1]/'benchmarks'))
+    import fault_injection
+    assert fault_injection.main(['--trials', '3', '--epochs', '2', '--out', str(tmp_path/'faults.json')]) == 0
+
+
+def test_a_resume_removes_what_a_killed_save_left(tmp_path):
+    out = tmp_path/'left'
+    assert main(['train', '--data', 'digits', '--model', 'mlp', '--bs', '256', '--epochs', '1', '--out', str(out)]) == 0
+    (out/'.checkpoint.safetensors.k1ll.tmp').write_bytes(b'half a checkpoint') # as kill -9 in the middle of a save leaves
+    (out/'samples'/'.epoch_002.png.k1ll.tmp').write_bytes(b'half a grid')
+    assert main(['train', '--resume', str(out), '--epochs', '2']) == 0
+    assert not list(out.rglob('.*'))
+
+
+def test_a_run_killed_while_writing_its_first_file_can_be_run_again(tmp_path):
+    out = tmp_path/'first_write'
+    out.mkdir(); (out/'.run.json.k1ll.tmp').write_text('{"epo') # all that kill -9 in the middle of the first save leaves
+    (out/'.gan-course.lock').touch()
+    assert main(['train', '--data', 'digits', '--model', 'mlp', '--bs', '256', '--epochs', '1', '--out', str(out)]) == 0
+    assert not list(out.rglob('.*'))
