@@ -218,7 +218,8 @@ def _networks(args, ds):
     sizes = [(28, 28)] if args.conditional else [(28, 28), (64, 64)]
     if shape[1:] not in sizes:
         made = f"--model dcgan{' --conditional' if args.conditional else ''} makes {' or '.join(f'{h}x{w}' for h, w in sizes)} images but the data is {shape[1]}x{shape[2]}"
-        if _stored_as_is(args.data): raise UsageError(f"{made}, and {_stored_as_is(args.data)}; use --model mlp" if not args.conditional else f"{made}, and {_stored_as_is(args.data)}")
+        as_is = _stored_as_is(args.data)
+        if as_is: raise UsageError(f"{made}, and {as_is}" + ('' if args.conditional else '; use --model mlp'))
         raise UsageError(f"{made}; use --size {' or --size '.join(str(h) for h, _ in sizes)}{'' if args.conditional else ', or --model mlp'}")
     if args.conditional: return _conditional_networks(ds)
     if shape[1:] == (64, 64): return dcgan64_pair(channels=shape[0])
