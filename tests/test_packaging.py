@@ -1,6 +1,6 @@
 """The wheel: small, only the package, and usable on its own: `gan-course --help`, imports, and a lesson notebook
 executed from an empty folder outside the repository (as in Colab, short mode)."""
-import json, os, shutil, subprocess, sys, zipfile
+import json, os, shutil, site, subprocess, sys, zipfile
 from pathlib import Path
 import pytest
 
@@ -17,10 +17,14 @@ def wheel(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def venv(wheel, tmp_path_factory):
-    "A fresh virtual environment with the wheel installed (torch and fastai come from the system site-packages)."
+    "A fresh virtual environment with the wheel installed, then this interpreter's packages (torch, fastai) behind it."
     env_dir = tmp_path_factory.mktemp('venv')/'env'
-    subprocess.run([sys.executable, '-m', 'venv', '--system-site-packages', str(env_dir)], check=True)
+    subprocess.run([sys.executable, '-m', 'venv', str(env_dir)], check=True)
     subprocess.run([str(env_dir/'bin'/'python'), '-m', 'pip', 'install', '-q', '--no-deps', '--no-index', str(wheel)], check=True)
+    # A venv made from a venv inherits only the base interpreter's site-packages, so add this interpreter's (system
+    # Python, venv or conda env alike), after the install and after the venv's own: the wheel wins over an editable install.
+    outer = site.getsitepackages() + ([site.getusersitepackages()] if site.ENABLE_USER_SITE else [])
+    (next((env_dir/'lib').glob('python*/site-packages'))/'outer_site.pth').write_text(f'import site; list(map(site.addsitedir, {outer!r}))\n')
     return env_dir
 
 
