@@ -6,9 +6,8 @@ Docs: https://gan-course.github.io/gan_course/cli.html.md"""
 
 # %% ../nbs/11_cli.ipynb #e4b7bf50
 from __future__ import annotations
-import argparse, csv, inspect, io, json, math, shutil, signal, sys, threading, time, warnings
+import argparse, csv, inspect, io, json, math, os, shutil, signal, sys, threading, time, warnings
 from contextlib import contextmanager
-warnings.filterwarnings('ignore', message='.*torch.jit.script.*') # a deprecation warning from inside fastai's imports
 from pathlib import Path
 import numpy as np, torch
 import matplotlib; matplotlib.use('Agg') if 'ipykernel' not in sys.modules else None
@@ -16,30 +15,26 @@ import matplotlib.pyplot as plt
 from PIL import Image
 from fastai.callback.core import Callback
 from fastai.torch_core import set_seed
-from .data import mnist, fashion_mnist, digits, load_folder, folder_layout, gan_dataloaders
-from .files import atomic_save, FileWriteError, FolderClaim, FolderInUse, contents, is_partial, remove_partial_files
+from .__main__ import COMMANDS, UsageError, command_parsers
+from .data import (mnist, fashion_mnist, digits, load_folder, load_image_folder, folder_layout, has_colour, gan_dataloaders, ImageSet,
+                             save_grid, enlarged, image_grid, save_png_folder, to_display_range)
+from .files import atomic_save, whole_folder, FileWriteError, FolderClaim, FolderInUse, contents, is_partial, remove_partial_files
 from .models import mlp_generator, mlp_discriminator, dcgan_generator, dcgan_discriminator, dcgan_init, CPU_RECIPE
 from .learner import plot_gan_history
-from .sampling import save_generator, training_gif, header_json, check_shapes, shapes
+from .sampling import save_generator, load_generator, generate, interpolate, training_gif, header_json, check_shapes, shapes
 from .metrics import split_for_scoring, scorer_for, GANEvaluation, TimeBudget, DigitClassifier
 from .stabilising import OBJECTIVES, AUGMENTATIONS, DEFAULT_RECIPE, stable_learner, check_policy
 from .reliability import TrainingDiverged, Checkpoint, CHECKPOINT_KEY, read_checkpoint
-from .conditional import conditional_generator, conditional_discriminator, conditional_learner
+from .conditional import (conditional_generator, conditional_discriminator, conditional_learner, ConditionalGenerator, LabelBound,
+                                    class_label, generate_classes, balanced_labels)
 from .colour import dcgan64_pair
 
 # %% auto #0
 __all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'BEFORE_STABILISING', 'UNTIL_TIME_IS_UP', 'RUN_FILES', 'EVAL_COLUMNS',
-           'SCORER_FEATURES', 'UsageError', 'RunFiles', 'train', 'Stopped', 'main']
+           'SCORER_FEATURES', 'SCORE_ROWS', 'RunFiles', 'train', 'Stopped', 'main', 'sample', 'interpolation', 'score']
 
 # %% ../nbs/11_cli.ipynb #23298c7b
 DATASETS = {'mnist': mnist, 'fashion': fashion_mnist, 'digits': digits}
-
-class UsageError(Exception):
-    "A bad argument or input: reported on one line, exit status 2."
-
-class _Parser(argparse.ArgumentParser):
-    "An argument parser whose errors are one line (no usage block) and exit with status 2."
-    def error(self, message): raise UsageError(message)
 
 NEW_RUN_DEFAULTS = dict(data='mnist', model='dcgan', conditional=False, epochs=5, bs=CPU_RECIPE['bs'], loss='ns', smooth=0.,
                         n_d=1, n_g=1, d_lr_mult=1., ema=DEFAULT_RECIPE['ema'], spectral_norm=False, r1=0., gp=0., augment='none', minutes=0.,
@@ -48,10 +43,8 @@ BEFORE_STABILISING = dict(d_lr_mult=1., ema=0., spectral_norm=False, r1=0., gp=0
 
 def _parser() -> argparse.ArgumentParser:
     "`gan-course`'s arguments; those left out are None, so that `--resume` can tell what was given (defaults: `NEW_RUN_DEFAULTS`)."
-    p = _Parser(prog='gan-course', description='Train and use GANs from the gan_course package.')
-    sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser)
-    t = sub.add_parser('train', help='train a GAN and write samples, plots, metrics and the generator to --out',
-                       description='Train a GAN and write samples, plots, metrics and the generator to --out.')
+    p, commands = command_parsers()
+    t = commands['train']
     t.add_argument('--data', help="mnist, fashion, digits, or a folder (IDX files, fastai's mnist_png, or images) (default: mnist)")
     t.add_argument('--model', choices=['mlp', 'dcgan'], help='network pair (default: dcgan)')
     t.add_argument('--conditional', action='store_true', default=None, help='a class-conditional DCGAN (labelled data only): the sample grids have class k in row k (lesson 10)')
@@ -75,13 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--seed', type=int, help='random seed (default: 0)')
     t.add_argument('--device', help="auto, cpu, cuda or cuda:N (default: auto; with --resume, the run's own)")
     t.add_argument('--size', type=int, help='image folders only: resize to size x size (default: 28; 64 for the 64x64 DCGAN of lesson 09)')
-    t.add_argument('--channels', type=int, choices=[1, 3], help='image folders only: 1 to read them grey, 3 for colour (default: 1)')
+    t.add_argument('--channels', type=int, choices=[1, 3], help='image folders only: 1 to read them grey, 3 for colour (default: 3 if the images have colour, else 1)')
     t.add_argument('--eval-every', type=int, metavar='K',
                    help='every K epochs, score FID, KID, precision, recall, classifier score, confident share and class coverage against a validation part of the data '
                         '(labelled data only; the GAN then trains on the fit part, 60%% offline; default: 0, never)')
     t.add_argument('--out', help='output folder; must not exist yet, or be empty')
     t.add_argument('--resume', metavar='DIR', help="continue the run in DIR (an --out folder) from its last complete epoch, with its settings; "
                                                    "only --epochs (to train longer), --minutes and --device may be given with it")
+    for name, add_arguments in (('sample', _sample_arguments), ('interpolate', _interpolate_arguments), ('score', _score_arguments)): add_arguments(commands[name])
     return p
 
 # %% ../nbs/11_cli.ipynb #821bd41a
@@ -122,10 +116,19 @@ def _new_run(args):
     if args.out is None: raise UsageError("--out is required (or --resume DIR to continue a run)")
     _check_new_out(Path(args.out))
     if args.minutes and args.epochs is None: args.epochs = UNTIL_TIME_IS_UP
+    if args.channels is None and _in_colour(args.data): args.channels = 3
     args = argparse.Namespace(**{**vars(args), **{k: v for k, v in NEW_RUN_DEFAULTS.items() if getattr(args, k, None) is None}})
     if args.data not in DATASETS and Path(args.data).exists(): args.data = str(Path(args.data).resolve()) # so that --resume works from anywhere
     args.lr = _default_lr(args) if args.lr is None else args.lr
     return args
+
+def _in_colour(data:str) -> bool:
+    "Whether `--data` is a folder of images with colour (the default `--channels` follows it); loading reports a folder it cannot read."
+    if data in DATASETS or not Path(data).is_dir() or _stored_as_is(data): return False
+    try: coloured = has_colour(data)
+    except (ValueError, OSError): return False
+    if coloured: print(f"--data {data} holds colour images: reading them in colour (--channels 1 reads them grey)")
+    return coloured
 
 RUN_FILES = {'run.json', 'samples', 'metrics.csv', 'losses.png', 'generator.safetensors', 'training.gif', 'checkpoint.safetensors'} # what a run writes
 
@@ -208,7 +211,8 @@ def _conditional_networks(ds):
     "The conditional DCGAN pair for the labelled images `ds` (`--conditional`)."
     if (ds.labels < 0).any(): raise UsageError(f"--conditional needs labelled images, and {ds.source or 'this data'} has images without a label; use a folder with one sub-folder per class")
     n_classes, channels = int(ds.labels.max()) + 1, ds.shape[0]
-    return conditional_generator(n_classes=n_classes, channels=channels), conditional_discriminator(n_classes=n_classes, channels=channels)
+    classes = ds.classes if ds.classes and len(ds.classes) == n_classes else None # kept in generator.safetensors and run.json
+    return conditional_generator(n_classes=n_classes, channels=channels, classes=classes), conditional_discriminator(n_classes=n_classes, channels=channels)
 
 def _networks(args, ds):
     "The (generator, discriminator) pair for `--model` (and `--conditional`) and the images of `ds`."
@@ -308,6 +312,7 @@ def train(args, cbs=()) -> Path:
         ds = _dataset(args)
         set_seed(args.seed, reproducible=True) # before the networks are built: their initial weights come from it
         generator, discriminator = _networks(args, ds)
+        if args.conditional: args.classes = generator.classes # so that `gan-course sample --class` can take a name
         ds, evaluation = _evaluation(ds, args.eval_every, device)
         if len(ds) < args.bs: raise UsageError(f"--bs {args.bs} is larger than the {'fit part of the ' if evaluation else ''}dataset ({len(ds)} images); use a smaller --bs")
         learner = conditional_learner if args.conditional else stable_learner
@@ -353,16 +358,17 @@ def _stopping_on_signals():
         for s, handler in previous.items(): signal.signal(s, handler)
 
 def main(argv=None, cbs=()) -> int:
-    "The `gan-course` console script (`cbs`: extra fastai callbacks, for tests and experiments)."
-    out = None
+    "The `gan-course` commands (`cbs`: extra fastai callbacks for `train`, for tests and experiments)."
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command, out = argv[0] if argv and argv[0] in COMMANDS else None, None
     try:
         with _stopping_on_signals(), warnings.catch_warnings():
             args = _parser().parse_args(argv)
-            out = Path(args.resume or args.out or '.')
             warnings.showwarning = _warn_on_one_line
-            train(args, cbs)
+            if command == 'train': out = Path(args.resume or args.out or '.'); train(args, cbs)
+            else: {'sample': sample, 'interpolate': interpolation, 'score': score}[command](args) # defined below, with their lesson section
     except UsageError as e:
-        print(f"gan-course: error: {e} (see gan-course train --help)", file=sys.stderr)
+        print(f"gan-course: error: {e} (see gan-course {command} --help)" if command else f"gan-course: error: {e} (see gan-course --help)", file=sys.stderr)
         return 2
     except TrainingDiverged as e:
         print(f"gan-course: error: {e.reason}", file=sys.stderr)
@@ -376,3 +382,141 @@ def main(argv=None, cbs=()) -> int:
         print(f"gan-course: {how}; {_what_was_kept(out) if out else 'nothing was written'}", file=sys.stderr)
         return 128 + signum
     return 0
+
+# %% ../nbs/11_cli.ipynb #89244c0e
+def _generator_from(source:str):
+    "The generator in a run folder (its generator.safetensors) or a generator file, in eval mode on the CPU."
+    path = Path(source)/'generator.safetensors' if Path(source).is_dir() else Path(source)
+    if not path.is_file():
+        raise UsageError(f"{source} holds no generator.safetensors: pass a run folder after its first epoch, or a generator file" if Path(source).is_dir()
+                         else f"{source} does not exist; pass a run folder that gan-course train wrote, or a generator file")
+    try: return load_generator(path)
+    except (ValueError, PermissionError) as e: raise UsageError(str(e)) from None
+
+def _labels(generator, wanted, n:int):
+    "`n` labels of class `wanted` (a name or a label) for a conditional generator, every class in turn when None; None for an unconditional one."
+    if not isinstance(generator, ConditionalGenerator):
+        if wanted is not None: raise UsageError("--class needs a conditional generator (gan-course train --conditional); this one draws no classes")
+        return None
+    if wanted is None: return balanced_labels(n, generator.n_classes)
+    try: return torch.full((n,), class_label(generator, wanted))
+    except ValueError as e: raise UsageError(f"--class: {e}") from None
+
+def _draw(generator, n:int, seed:int, labels) -> torch.Tensor:
+    "`n` images from `generator` and `seed` (of classes `labels`, for a conditional one), in [-1, 1] on the CPU."
+    return generate(generator, n, seed).cpu() if labels is None else generate_classes(generator, labels, seed)
+
+def _as_uint8(images:torch.Tensor) -> torch.Tensor: return (to_display_range(images) * 255).round().to(torch.uint8)
+
+def _sample_arguments(s):
+    s.add_argument('source', metavar='RUN_OR_GENERATOR', help='a folder gan-course train wrote, or a generator .safetensors file')
+    s.add_argument('--n', type=int, default=64, help='how many images (default: 64; 8 per class for a conditional generator without --class)')
+    s.add_argument('--seed', type=int, default=0, help='the seed the noise is drawn from: the same seed gives the same images (default: 0)')
+    s.add_argument('--class', dest='wanted_class', metavar='CLASS', help='conditional generators: the class to draw, by name or label (default: each in turn)')
+    s.add_argument('--nrow', type=int, help='images per row of the grid (default: square, or 8 per class)')
+    s.add_argument('--out', required=True, help='a .png file for one grid, or a folder ending in / for one PNG per image (in class folders, for a conditional generator)')
+
+def sample(args) -> Path:
+    "`gan-course sample`: `--n` images from a run or generator file, drawn from `--seed`, as one grid PNG or a folder of PNGs."
+    generator, out, folder = _generator_from(args.source), Path(args.out), args.out.endswith(('/', os.sep)) or Path(args.out).is_dir()
+    if folder and out.is_dir() and any(out.iterdir()): raise UsageError(f"--out {out} is a folder with files in it; choose a new or empty one")
+    if not folder and out.suffix.lower() != '.png': raise UsageError(f"--out {args.out}: name a .png file for a grid, or a folder ending in / for one PNG per image")
+    per_class = isinstance(generator, ConditionalGenerator) and args.wanted_class is None
+    n = args.n if args.n != 64 or not per_class else 8 * generator.n_classes
+    _positive(argparse.Namespace(n=n, nrow=args.nrow or 1), 'n', 'nrow')
+    labels = _labels(generator, args.wanted_class, n)
+    images = _draw(generator, n, args.seed, labels)
+    if folder:
+        classes = generator.classes if labels is not None else None
+        whole_folder(out, lambda partial: save_png_folder(ImageSet(_as_uint8(images), labels, classes), partial))
+        print(f"wrote {n} PNGs into {out}/{' (one folder per class)' if classes else ''}, seed {args.seed}")
+    else:
+        save_grid(images, out, nrow=args.nrow or (8 if per_class and n % 8 == 0 else None))
+        print(f"wrote {out}: {n} images, seed {args.seed}{', row k is class k' if per_class and n % 8 == 0 and not args.nrow else ''}")
+    return out
+
+# %% ../nbs/11_cli.ipynb #ce9acc87
+def _interpolate_arguments(s):
+    s.add_argument('source', metavar='RUN_OR_GENERATOR', help='a folder gan-course train wrote, or a generator .safetensors file')
+    s.add_argument('--seeds', type=int, nargs=2, default=[0, 1], metavar=('A', 'B'), help="walk from seed A's first image to seed B's (default: 0 1)")
+    s.add_argument('--steps', type=int, default=10, help='images along the way, both ends included (default: 10)')
+    s.add_argument('--kind', choices=['slerp', 'lerp'], default='slerp', help='along the sphere the noise lies near (slerp), or a straight line (default: slerp)')
+    s.add_argument('--class', dest='wanted_class', metavar='CLASS', help='conditional generators: the class of every image, by name or label (default: the first)')
+    s.add_argument('--out', required=True, help='a .png file for a strip of images, or a .gif file for an animation there and back')
+
+def interpolation(args) -> Path:
+    "`gan-course interpolate`: the images between two seeds' latent vectors (lesson 08), as a strip PNG or a looping GIF."
+    generator, out = _generator_from(args.source), Path(args.out)
+    if out.suffix.lower() not in ('.png', '.gif'): raise UsageError(f"--out {args.out}: name a .png file for a strip, or a .gif file for an animation")
+    if args.steps < 2: raise UsageError(f"--steps must be at least 2 (the two ends), got {args.steps}")
+    labels = _labels(generator, args.wanted_class or 0, args.steps) if isinstance(generator, ConditionalGenerator) else _labels(generator, args.wanted_class, 0)
+    walker = generator if labels is None else LabelBound(generator, labels)
+    walker.nz = generator.nz
+    images = interpolate(walker, *args.seeds, steps=args.steps, kind=args.kind).cpu()
+    if out.suffix.lower() == '.png': save_grid(images, out, nrow=args.steps)
+    else:
+        frames = [enlarged(image_grid(images[i:i + 1], pad=0), 256) for i in range(args.steps)]
+        training_gif(frames + frames[-2:0:-1], out, ms_per_frame=120, hold_last=1) # there and back, looping
+    print(f"wrote {out}: {args.steps} images by {args.kind} from seed {args.seeds[0]} to seed {args.seeds[1]}")
+    return out
+
+# %% ../nbs/11_cli.ipynb #9e1aea18
+SCORE_ROWS = {'fid': ('FID', '.1f'), 'kid': ('KID', '.2f'), 'precision': ('precision', '.3f'), 'recall': ('recall', '.3f'), 'density': ('density', '.3f'),
+              'coverage': ('coverage', '.3f'), 'classifier_score': ('classifier score', '.2f'), 'confident': ('confident share', '.3f'),
+              'class_coverage': ('classes covered', 'd')} # each score's name and number format
+
+def _score_arguments(s):
+    s.add_argument('source', metavar='RUN_GENERATOR_OR_FOLDER', help='a folder gan-course train wrote, a generator .safetensors file, or a folder of images')
+    s.add_argument('--data', help="the labelled dataset to score against: mnist, fashion, digits or a folder (default: the run's own)")
+    s.add_argument('--n', type=int, default=2000, help='images per score, generated and real alike (default: 2000, or as many as there are)')
+    s.add_argument('--seed', type=int, default=0, help='the seed the generated images are drawn from (default: 0)')
+    s.add_argument('--device', default='auto', help='where the scoring classifier trains the first time: auto, cpu, cuda or cuda:N (default: auto)')
+    s.add_argument('--json', metavar='FILE', help='also write the scores, the floor and the settings to FILE')
+
+def _run_settings(source:Path) -> dict:
+    "The run.json of the run folder `source` (or of the folder holding the generator file `source`), or {} when there is none."
+    run = source if source.is_dir() else source.parent
+    try: return json.loads((run/'run.json').read_text()) if (run/'run.json').is_file() else {}
+    except (json.JSONDecodeError, OSError): return {}
+
+def _images_to_score(source:Path, shape:tuple, n:int, seed:int) -> tuple:
+    "Up to `n` images of `shape` to score, and what they are: generated from a run or generator file, or read from a folder of images."
+    if source.is_dir() and not (source/'generator.safetensors').is_file() and not (source/'run.json').is_file():
+        try: found = load_image_folder(source, size=shape[1], channels=shape[0]).images
+        except (ValueError, FileNotFoundError) as e: raise UsageError(f"{source}: {e}") from None
+        return found[torch.randperm(len(found), generator=torch.Generator().manual_seed(seed))[:n]], f"images from {source}"
+    generator = _generator_from(str(source))
+    images = _draw(generator, n, seed, _labels(generator, None, n))
+    if tuple(images.shape[1:]) != tuple(shape): raise UsageError(f"{source} makes images of shape {tuple(images.shape[1:])} but --data's are {tuple(shape)}; score it against its own data")
+    return images, f"samples (seed {seed}) from {source}"
+
+def _score_table(scores:dict, floor:dict) -> str:
+    "The scores beside the floor's, one row per score."
+    rows = [f"{'':18}{'images':>18}{'floor':>18}"]
+    for key, (name, form) in SCORE_ROWS.items():
+        mine, real = (f"{s[key]:{form}}" + (f" ± {s['kid_sd']:.2f}" if key == 'kid' else '') for s in (scores, floor))
+        rows.append(f"{name:18}{mine:>18}{real:>18}" + (f"   ({scores['fid'] / floor['fid']:.1f}x the floor)" if key == 'fid' else ''))
+    return '\n'.join(rows)
+
+def score(args) -> dict:
+    "`gan-course score`: lesson 07's scores of a run, a generator file or a folder of images against `--data`'s held-out part, beside the floor."
+    source, run = Path(args.source), _run_settings(Path(args.source))
+    if not source.exists(): raise UsageError(f"{source} does not exist; pass a run folder, a generator file or a folder of images")
+    data = args.data or run.get('data')
+    if data is None: raise UsageError("--data is needed: the labelled dataset whose held-out images to score against (mnist, fashion, digits or a folder)")
+    ds = _dataset(argparse.Namespace(data=data, size=run.get('size', NEW_RUN_DEFAULTS['size']), channels=run.get('channels', NEW_RUN_DEFAULTS['channels'])))
+    try: split = split_for_scoring(ds)
+    except ValueError as e: raise UsageError(f"--data {data}: {e}") from None
+    n = min(args.n, len(split.held_out), len(split.validation))
+    if n <= SCORER_FEATURES: raise UsageError(f"scoring needs more than {SCORER_FEATURES} images on each side (FID's covariance), and --data {data} holds out {n}; use more data")
+    images, what = _images_to_score(source, ds.shape, n, args.seed)
+    if len(images) <= SCORER_FEATURES: raise UsageError(f"{source} holds {len(images)} images; scoring needs more than {SCORER_FEATURES}")
+    scorer = scorer_for(ds, against='held_out', n=len(images), device=_device(args.device))
+    scores = scorer(images)
+    print(f"{what}, scored against {scorer.n:,} held-out images of {data}; floor: {scorer.n:,} unseen validation images\n{_score_table(scores, scorer.floor)}")
+    if run and run.get('data') == data and not run.get('eval_every'):
+        print(f"caution: this run trained on all of {data}, held-out images included, so these scores cannot tell memorising from generalising; "
+              "train with --eval-every K to keep them out")
+    result = dict(source=str(source), data=data, n=scorer.n, seed=args.seed, scores=scores, floor=scorer.floor)
+    if args.json: atomic_save(Path(args.json), lambda f: f.write(json.dumps(result, indent=2).encode()))
+    return result

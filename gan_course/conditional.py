@@ -14,7 +14,7 @@ from .sampling import GENERATOR_BUILDERS, generate
 from .metrics import frechet_distance, feature_stats
 
 # %% auto #0
-__all__ = ['balanced_labels', 'ConditionalGenerator', 'conditional_generator', 'ConditionalDiscriminator',
+__all__ = ['balanced_labels', 'ConditionalGenerator', 'conditional_generator', 'class_label', 'ConditionalDiscriminator',
            'conditional_discriminator', 'LabelBound', 'ConditionalTrainer', 'conditional_learner', 'label_accuracy',
            'generate_classes', 'intra_class_fid']
 
@@ -26,9 +26,10 @@ def balanced_labels(n:int, n_classes:int, device=None) -> torch.Tensor:
 # %% ../nbs/10_conditional.ipynb #229fd392
 class ConditionalGenerator(nn.Module):
     "A generator of `(noise, labels)`: the label's learned embedding is joined to the noise before `body`."
-    def __init__(self, body:nn.Module, n_classes:int, n_embed:int):
+    def __init__(self, body:nn.Module, n_classes:int, n_embed:int, classes=None):
         super().__init__()
         self.body, self.embed, self.n_classes = body, nn.Embedding(n_classes, n_embed), n_classes
+        self.classes = list(classes) if classes else [str(k) for k in range(n_classes)] # the name of each label
     def forward(self, noise:torch.Tensor, labels:torch.Tensor|None=None) -> torch.Tensor:
         "Images of classes `labels` (default: `balanced_labels`) from `noise`."
         if labels is None: labels = balanced_labels(len(noise), self.n_classes, noise.device)
@@ -39,13 +40,30 @@ def conditional_generator(nz=100,       # latent size
                           n_embed=50,   # size of the label embedding joined to z
                           width=128,    # the DCGAN generator's feature maps at 7x7
                           channels=1,   # image channels
+                          classes=None, # the class names, indexed by label (saved with the weights); default: the labels as text
                          ) -> ConditionalGenerator:
     "A conditional DCGAN generator for 28x28 images: z and a label embedding, into lesson 06's generator, DCGAN-initialised."
+    if classes is not None and len(classes) != n_classes:
+        raise ValueError(f"n_classes={n_classes} but {len(classes)} class names were given; give one name per class")
     body = dcgan_generator(nz + n_embed, width, channels).apply(dcgan_init)
-    return with_config(ConditionalGenerator(body, n_classes, n_embed), kind='conditional', nz=nz, n_classes=n_classes,
-                       n_embed=n_embed, width=width, channels=channels)
+    named = {'classes': list(classes)} if classes is not None else {}
+    return with_config(ConditionalGenerator(body, n_classes, n_embed, classes), kind='conditional', nz=nz, n_classes=n_classes,
+                       n_embed=n_embed, width=width, channels=channels, **named)
 
 GENERATOR_BUILDERS['conditional'] = conditional_generator # so that `load_generator` can rebuild it
+
+def _listed(names:list, most=12) -> str:
+    "`names` joined by commas, the first `most` of them."
+    return ', '.join(names[:most]) + (f', ... ({len(names)} in all)' if len(names) > most else '')
+
+def class_label(generator:ConditionalGenerator, wanted) -> int:
+    "The label of class `wanted` (a class name, or a label as a number or text) of `generator`; a `ValueError` lists the classes it knows."
+    if isinstance(wanted, str) and wanted in generator.classes: return generator.classes.index(wanted)
+    try: label = int(wanted)
+    except (TypeError, ValueError): raise ValueError(f"this generator has no class {wanted!r}; it knows {_listed(generator.classes)}") from None
+    if not 0 <= label < generator.n_classes:
+        raise ValueError(f"class {label} is out of range: this generator knows {generator.n_classes} classes, labelled 0 to {generator.n_classes - 1}")
+    return label
 
 # %% ../nbs/10_conditional.ipynb #2c9f05b6
 class ConditionalDiscriminator(nn.Module):
@@ -78,6 +96,12 @@ class ConditionalTrainer(StableTrainer):
         labels = self.yb[0]
         return LabelBound(self.model.generator, labels), LabelBound(self.model.discriminator, labels)
 
+    @staticmethod
+    def probe_networks(generator:nn.Module, discriminator:nn.Module, n:int) -> tuple:
+        "Both networks with `n` labels of class 0 bound, as `check_networks_fit` calls them."
+        labels = torch.zeros(n, dtype=torch.long, device=next(generator.parameters()).device)
+        return LabelBound(generator, labels), LabelBound(discriminator, labels)
+
 def conditional_learner(dls,                  # `DataLoaders` of labelled real images, e.g. from `gan_dataloaders`
                         generator:nn.Module,  # maps (noise, labels) to images, e.g. `conditional_generator()`
                         discriminator:nn.Module, # maps (images, labels) to logits, e.g. `conditional_discriminator()`
@@ -106,6 +130,9 @@ def label_accuracy(scorer,                # a `GANScorer` (lesson 07) whose clas
 
 def generate_classes(generator:ConditionalGenerator, labels:torch.Tensor, seed=0) -> torch.Tensor:
     "Images of classes `labels` from `generator`, reproducible from `seed`, on the CPU: lesson 08's `generate` with the labels bound."
+    if len(labels) and not (0 <= labels.min() and labels.max() < generator.n_classes):
+        bad = int(labels.max() if labels.max() >= generator.n_classes else labels.min())
+        raise ValueError(f"label {bad} is out of range: this generator knows {generator.n_classes} classes, labelled 0 to {generator.n_classes - 1}")
     labels = labels.to(next(generator.parameters()).device)
     return generate(LabelBound(generator, labels), len(labels), seed, nz=generator.nz).cpu()
 

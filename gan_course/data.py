@@ -23,9 +23,9 @@ from .files import atomic_save
 __all__ = ['IDX_TYPES', 'DATA_ENV', 'NO_LABEL', 'IDX_SPLITS', 'CACHE_ENV', 'IMAGE_EXTS', 'FASHION_ENV', 'FASHION_CLASSES',
            'DEBIAN_FASHION', 'read_idx', 'ImageSet', 'idx_pairs', 'cache_dir', 'cached', 'load_idx_folder',
            'image_files', 'read_image', 'load_image_folder', 'load_mnist_png', 'save_png_folder', 'load_folder',
-           'folder_layout', 'downloaded_mnist', 'download_mnist', 'find_mnist', 'mnist', 'digits',
+           'folder_layout', 'has_colour', 'downloaded_mnist', 'download_mnist', 'find_mnist', 'mnist', 'digits',
            'download_fashion_mnist', 'fashion_mnist', 'to_tanh_range', 'to_display_range', 'image_grid', 'show_images',
-           'TensorBatches', 'gan_dataloaders']
+           'enlarged', 'save_grid', 'TensorBatches', 'gan_dataloaders']
 
 # %% ../nbs/01_data.ipynb #dd0b2e64
 IDX_TYPES = {0x08: np.dtype('>u1'), 0x09: np.dtype('>i1'), 0x0B: np.dtype('>i2'),
@@ -280,6 +280,17 @@ def folder_layout(path) -> str:
     if idx_pairs(path): return 'idx'
     return 'mnist_png' if (path/'training').is_dir() or (path/'testing').is_dir() else 'images'
 
+# %% ../nbs/01_data.ipynb #5b7a5b72
+def has_colour(folder, # a folder of images
+               n=32,   # how many images to look at, spread evenly through the sorted files
+              ) -> bool:
+    "Whether any of `n` images spread through `folder` has colour: a pixel whose red, green and blue differ."
+    files = image_files(folder)
+    for i in np.linspace(0, len(files) - 1, min(n, len(files))).round().astype(int): # the first and the last among them
+        rgb = read_image(files[i], channels=3)
+        if (rgb != rgb[:1]).any(): return True
+    return False
+
 # %% ../nbs/01_data.ipynb #3aa1f7c5
 def downloaded_mnist() -> Path:
     "Where fastai's `untar_data(URLs.MNIST)` puts MNIST (it may not exist yet)."
@@ -370,6 +381,25 @@ def show_images(images,       # (N, C, H, W): uint8 0..255, float in [-1, 1], or
     ax.imshow(image_grid(images, nrow)); ax.axis('off')
     if title: ax.set_title(title)
     return ax
+
+# %% ../nbs/01_data.ipynb #8e53c513
+def enlarged(picture:np.ndarray, # (H, W, 3) uint8, e.g. from `image_grid`
+             min_width=512,      # enlarge by the smallest whole factor that makes it at least this wide
+            ) -> np.ndarray:
+    "`picture` with each pixel repeated in a square, by the smallest whole factor that makes it `min_width` pixels wide."
+    factor = max(1, -(-min_width // picture.shape[1]))
+    return picture.repeat(factor, 0).repeat(factor, 1)
+
+def save_grid(images,        # (N, C, H, W): uint8 0..255, float in [-1, 1], or an `ImageSet`
+              path,          # the .png file to write
+              nrow=None,     # images per row; default: a square-ish grid
+              min_width=512, # enlarge the grid (whole factors, no blur) until it is at least this wide
+             ) -> Path:
+    "Write `images` as one grid, enlarged to a readable size, to the PNG file `path` (atomically)."
+    path = Path(path)
+    if path.suffix.lower() != '.png': raise ValueError(f"save_grid writes PNG files; name the file .png, not {path.name!r}")
+    picture = enlarged(image_grid(images, nrow), min_width)
+    return atomic_save(path, lambda f: Image.fromarray(picture).save(f, format='PNG'))
 
 # %% ../nbs/01_data.ipynb #8f94464e
 class TensorBatches(DataLoader):

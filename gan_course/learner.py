@@ -6,6 +6,7 @@ Docs: https://gan-course.github.io/gan_course/learner.html.md"""
 
 # %% ../nbs/04_learner.ipynb #17f49673
 from __future__ import annotations
+import sys, time
 import numpy as np, torch, torch.nn as nn
 import matplotlib.pyplot as plt
 from fastai.learner import Learner, Metric, AvgSmoothLoss
@@ -16,6 +17,7 @@ from contextlib import contextmanager, nullcontext
 from fastai.torch_core import norm_bias_params
 import fastai.callback.schedule # fit_one_cycle and friends
 from fastai.callback.progress import ProgressCallback # also makes fastai's progress bar a default callback
+from fastprogress.core import format_time
 from torch.utils._python_dispatch import TorchDispatchMode
 from collections import Counter
 from fastcore.basics import IN_NOTEBOOK, noop
@@ -27,7 +29,7 @@ from .data import image_grid
 from .losses import GENERATOR_LOSSES, _check_smooth, sample_noise, discriminator_step, generator_step, generator_loss
 
 # %% auto #0
-__all__ = ['GAN_STATS', 'GANModule', 'AlternatingTrainer', 'GANStat', 'GANHistory', 'DeviceSmoothLoss', 'GANProgress', 'LeanLearner', 'ForeachAdam', 'CountingOps', 'SampleGrids', 'gan_learner', 'plot_gan_history', 'scoring_mode', 'discriminator_accuracy']
+__all__ = ['GAN_STATS', 'GANModule', 'AlternatingTrainer', 'GANStat', 'GANHistory', 'DeviceSmoothLoss', 'EpochLines', 'BatchLines', 'GANProgress', 'LeanLearner', 'ForeachAdam', 'CountingOps', 'SampleGrids', 'check_networks_fit', 'gan_learner', 'plot_gan_history', 'scoring_mode', 'discriminator_accuracy']
 
 # %% ../nbs/04_learner.ipynb #d6d3e3d6
 class GANModule(nn.Module):
@@ -98,6 +100,11 @@ class AlternatingTrainer(Callback):
         "The generator and discriminator as this batch's steps call them (lesson 10's conditional trainer binds the batch's labels)."
         return self.model.generator, self.model.discriminator
 
+    @staticmethod
+    def probe_networks(generator:nn.Module, discriminator:nn.Module, n:int) -> tuple:
+        "The two networks as `check_networks_fit` calls them on `n` images before training (lesson 10's binds labels)."
+        return generator, discriminator
+
     def before_validate(self):
         "A GAN has no validation loss: skip validation."
         raise CancelValidException()
@@ -152,11 +159,40 @@ class DeviceSmoothLoss(AvgSmoothLoss):
     @property
     def value(self): return self.val
 
+class EpochLines:
+    "What stands for fastprogress's bars where the output is a pipe or a file: the epoch table, one plain line per row."
+    def __init__(self): self.widths = None
+    def update(self, epoch): pass
+    def on_iter_end(self): pass
+    def write(self, row, table=False):
+        if self.widths is None: self.widths = [max(8, len(str(t))) for t in row] # the column names, as fastprogress pads them
+        print('  '.join(str(t).ljust(w) for t, w in zip(row, self.widths)).rstrip(), flush=True)
+
+class BatchLines:
+    "What stands for the per-batch bar in a pipe or a file: within a long epoch, one line every `every` seconds."
+    def __init__(self, total:int, epoch:int, n_epochs:int, every:float):
+        self.total, self.label, self.every, self.comment = total, f"epoch {epoch + 1}/{n_epochs}", every, ''
+        self.start = self.last = time.perf_counter()
+    def update(self, done:int):
+        now = time.perf_counter()
+        if now - self.last >= self.every and done < self.total:
+            print(f"{self.label}: {done}/{self.total} batches, {format_time(now - self.start)}", flush=True); self.last = now
+    def on_iter_end(self): pass
+
 class GANProgress(ProgressCallback):
-    "fastai's progress bar, reading the smoothed loss for its comment (a host sync) every `every` batches instead of after every batch."
-    def __init__(self, every=20): self.every = every
+    "fastai's progress bar, reading the smoothed loss (a host sync) every `every` batches; in a pipe or a file, plain lines instead of bars."
+    def __init__(self, every=20, log_every=60.): self.every, self.log_every = every, log_every # log_every: seconds between lines within an epoch
     @property
     def name(self): return 'progress' # so that `learn.progress` and `learn.no_bar()` find it
+    def before_fit(self):
+        self.plain = not (IN_NOTEBOOK or sys.stdout.isatty()) # fastprogress's own test of this is always true
+        if not self.plain: return super().before_fit()
+        if self.create_mbar: self.mbar = EpochLines()
+        self.old_logger = noop
+        if self.learn.logger != noop: self.old_logger, self.learn.logger = self.logger, self._write_stats; self._write_stats(self.recorder.metric_names)
+    def _launch_pbar(self):
+        if not self.plain: return super()._launch_pbar()
+        self.pbar = BatchLines(len(self.dl), self.epoch, self.n_epoch, self.log_every)
     def after_batch(self):
         self.pbar.update(self.iter + 1)
         if hasattr(self, 'smooth_loss') and ((self.iter + 1) % self.every == 0 or self.iter + 1 == self.n_iter):
@@ -276,6 +312,32 @@ def _latent_size(generator:nn.Module, nz):
     _check_positive_int('nz', nz)
     return nz
 
+def _first_line(e:Exception) -> str: return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+
+def check_networks_fit(generator:nn.Module, discriminator:nn.Module,
+                       image_shape,  # (C, H, W) of the real images, or None if unknown
+                       nz:int,       # the generator's latent size
+                       probe=AlternatingTrainer.probe_networks, # how the trainer calls the networks
+                       n=2,          # images to try
+                      ):
+    "Raise a `ValueError` naming both shapes unless G makes images of `image_shape` from `nz` numbers and D gives one logit each; changes nothing."
+    modes = [m.training for m in (generator, discriminator)]
+    G, D = probe(generator.eval(), discriminator.eval(), n) # eval: no batch statistics or power iterations are updated
+    try:
+        with torch.no_grad():
+            try: fake = G(torch.zeros(n, nz, device=next(generator.parameters()).device)) # zeros: no random numbers drawn
+            except Exception as e: raise ValueError(f"The generator cannot make images from noise of size nz={nz} ({_first_line(e)}); build it for nz={nz} or pass its nz=") from None
+            made = tuple(fake.shape[1:])
+            if image_shape is not None and made != tuple(image_shape):
+                raise ValueError(f"The generator makes images of shape {made} but the data's are {tuple(image_shape)}; build the generator "
+                                 f"(and the discriminator) for {tuple(image_shape)}, or load the data at {made}")
+            try: logits = D(fake.to(next(discriminator.parameters()).device))
+            except Exception as e: raise ValueError(f"The discriminator cannot take the generator's images of shape {made} ({_first_line(e)}); build it for {made}") from None
+            if logits.numel() != n: raise ValueError(f"The discriminator gives an output of shape {tuple(logits.shape)} for {n} images; it must give one logit "
+                                                     f"per image, shape ({n},) or ({n}, 1)")
+    finally:
+        for m, mode in zip((generator, discriminator), modes): m.train(mode)
+
 @contextmanager
 def _no_bar_keeping(learn:Learner):
     "fastai's `Learner.no_bar`, except that the learner's own bar comes back afterwards (fastai's adds a new fastai bar)."
@@ -315,6 +377,8 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
     from gan_course.reliability import DivergenceGuard, CollapseWatch # lesson 12's watchdogs, which build on this module
     opt_func = lambda params, lr: ForeachAdam(params, lr=lr, mom=betas[0], sqr_mom=betas[1], eps=1e-8, wd=wd)
     steps = trainer(nz, loss, smooth, n_d, n_g, d_lr_mult, bf16)
+    images = getattr(dls.train, 'images', None) # a `TensorBatches` holds them; other loaders are not read before training
+    check_networks_fit(generator, discriminator, None if images is None else images.shape[1:], nz, steps.probe_networks)
     learn = LeanLearner(dls, GANModule(generator, discriminator), loss_func=generator_loss, opt_func=opt_func, lr=lr, wd=wd,
                     moms=(betas[0],)*3, splitter=lambda m: [list(m.generator.parameters())],
                     metrics=[GANStat(k) for k in GAN_STATS],

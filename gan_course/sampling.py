@@ -9,7 +9,6 @@ from __future__ import annotations
 import io, json
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
-import ipywidgets as widgets
 from PIL import Image
 from safetensors import SafetensorError
 from safetensors.torch import save as safetensors_bytes, load_file, safe_open
@@ -167,6 +166,7 @@ class LatentExplorer:
                  n=16,             # samples in the grid
                  seed=0,           # first seed shown
                  span=3.):         # sliders run from -span to +span
+        import ipywidgets as widgets # only the explorer needs widgets, so scripts that load and sample never import them
         self.generator, self.directions, self.n = generator, directions, n
         self.seed = widgets.BoundedIntText(value=seed, min=0, max=2**31 - 1, description='seed')
         self.new_sample = widgets.Button(description='new sample', icon='random')

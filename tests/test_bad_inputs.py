@@ -8,10 +8,10 @@ from PIL import Image
 from safetensors.torch import save_file, load_file
 
 from gan_course.cli import main
-from gan_course.data import ImageSet, digits, load_folder
+from gan_course.data import ImageSet, digits, load_folder, save_grid
 from gan_course.files import atomic_save, FileWriteError, FolderClaim, FolderInUse
 from gan_course.stabilising import stable_learner, GeneratorEMA
-from gan_course.conditional import conditional_learner, conditional_generator, conditional_discriminator
+from gan_course.conditional import conditional_learner, conditional_generator, conditional_discriminator, class_label, generate_classes
 from gan_course.losses import discriminator_loss, generator_loss
 from gan_course.models import mlp_generator, mlp_discriminator, dcgan_generator, dcgan_discriminator
 from gan_course.learner import gan_learner
@@ -79,7 +79,9 @@ def _api_cases(tmp, dls, run):
     idx = _idx_folder(tmp/'idx')
     (tmp/'claimed').mkdir()
     unlabelled = gan_dataloaders(ImageSet(torch.zeros(64, 1, 28, 28, dtype=torch.uint8)), bs=32)
+    colour = gan_dataloaders(ImageSet(torch.zeros(64, 3, 28, 28, dtype=torch.uint8)), bs=32)
     G, D = mlp_generator(), mlp_discriminator()
+    pets = conditional_generator(n_classes=2, classes=['cat', 'dog'])
     return [
         ('learner: unknown loss', lambda: gan_learner(dls, G, D, loss='wgan'), ValueError, 'loss must be one of'),
         ('learner: smoothing 0.5', lambda: gan_learner(dls, G, D, smooth=0.5), ValueError, 'smooth must be in [0, 0.5)'),
@@ -136,6 +138,15 @@ def _api_cases(tmp, dls, run):
         ('metrics: a negative time budget', lambda: TimeBudget(-1), ValueError, 'seconds must be a number >= 0'),
         ('conditional: unlabelled images', lambda: conditional_learner(unlabelled, conditional_generator(), conditional_discriminator()), ValueError, 'needs labelled images'),
         ('conditional: more classes than the networks know', lambda: conditional_learner(dls, conditional_generator(n_classes=3), conditional_discriminator()), ValueError, 'knows 3 classes'),
+        ('learner: a grey generator for colour data', lambda: gan_learner(colour, G, D), ValueError, "makes images of shape (1, 28, 28) but the data's are (3, 28, 28)"),
+        ('learner: a discriminator for other images', lambda: gan_learner(dls, G, dcgan_discriminator(channels=3)), ValueError, "cannot take the generator's images of shape (1, 28, 28)"),
+        ('learner: a discriminator with many outputs', lambda: gan_learner(dls, G, nn.Sequential(nn.Flatten(), nn.Linear(784, 10))), ValueError, 'it must give one logit per image'),
+        ('learner: the wrong latent size', lambda: gan_learner(dls, G, D, nz=10), ValueError, 'cannot make images from noise of size nz=10'),
+        ('conditional: a class name it does not know', lambda: class_label(pets, 'emu'), ValueError, "no class 'emu'; it knows cat, dog"),
+        ('conditional: a label out of range', lambda: class_label(pets, 2), ValueError, 'class 2 is out of range'),
+        ('conditional: generating a label out of range', lambda: generate_classes(pets, torch.tensor([0, 5])), ValueError, 'label 5 is out of range'),
+        ('conditional: fewer names than classes', lambda: conditional_generator(n_classes=3, classes=['cat']), ValueError, 'n_classes=3 but 1 class names'),
+        ('data: a grid saved as JPEG', lambda: save_grid(torch.zeros(4, 1, 28, 28), tmp/'grid.jpg'), ValueError, 'name the file .png'),
     ]
 
 
