@@ -24,7 +24,8 @@ def program(tree:Path, case) -> str:
     else:
         module, function = console_script(tree)
         work = f"from {module} import {function}\ntry: status = {function}({case!r})\nexcept SystemExit as e: status = e.code"
-    return f"import sys\n{work}\nprint('IMPORTED', ','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    status = '' if isinstance(case, str) else '\nsys.exit(status or 0)' # an option the baseline lacks exits 2: n/a
+    return f"import sys\n{work}\nprint('IMPORTED', ','.join(m for m in {HEAVY!r} if m in sys.modules)){status}"
 
 
 def timed(tree:Path, case) -> tuple:

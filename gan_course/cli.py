@@ -17,7 +17,7 @@ from fastai.callback.core import Callback
 from fastai.torch_core import set_seed
 from .__main__ import COMMANDS, UsageError, command_parsers
 from .data import (mnist, fashion_mnist, digits, load_folder, load_image_folder, folder_layout, has_colour, gan_dataloaders, ImageSet,
-                             save_grid, enlarged, image_grid, save_png_folder, to_display_range)
+                             save_grid, save_png, enlarged, image_grid, save_png_folder, to_uint8)
 from .files import atomic_save, whole_folder, FileWriteError, FolderClaim, FolderInUse, contents, is_partial, remove_partial_files
 from .models import mlp_generator, mlp_discriminator, dcgan_generator, dcgan_discriminator, dcgan_init, CPU_RECIPE
 from .learner import plot_gan_history
@@ -97,8 +97,11 @@ def _check_args(args):
     for name in ('lr', 'd_lr_mult', 'r1', 'gp'):
         if not math.isfinite(getattr(args, name)): raise UsageError(f"--{name.replace('_', '-')} must be a finite number, got {getattr(args, name)}")
     _augment_policy(args.augment)
-    if args.data not in DATASETS and not Path(args.data).exists():
-        raise UsageError(f"--data {args.data!r} is neither one of {', '.join(DATASETS)} nor an existing folder")
+    _check_data(args.data)
+
+def _check_data(data:str):
+    "Raise `UsageError` unless `--data` names a built-in dataset or an existing folder."
+    if data not in DATASETS and not Path(data).exists(): raise UsageError(f"--data {data!r} is neither one of {', '.join(DATASETS)} nor an existing folder")
 
 def _augment_policy(augment:str) -> tuple:
     "The `diff_augment` policy named by `--augment` ('none', or names joined by commas)."
@@ -116,7 +119,8 @@ def _new_run(args):
     if args.out is None: raise UsageError("--out is required (or --resume DIR to continue a run)")
     _check_new_out(Path(args.out))
     if args.minutes and args.epochs is None: args.epochs = UNTIL_TIME_IS_UP
-    if args.channels is None and _in_colour(args.data): args.channels = 3
+    if args.channels is None and _in_colour(args.data):
+        args.channels = 3; print(f"--data {args.data} holds colour images: reading them in colour (--channels 1 reads them grey)")
     args = argparse.Namespace(**{**vars(args), **{k: v for k, v in NEW_RUN_DEFAULTS.items() if getattr(args, k, None) is None}})
     if args.data not in DATASETS and Path(args.data).exists(): args.data = str(Path(args.data).resolve()) # so that --resume works from anywhere
     args.lr = _default_lr(args) if args.lr is None else args.lr
@@ -125,10 +129,8 @@ def _new_run(args):
 def _in_colour(data:str) -> bool:
     "Whether `--data` is a folder of images with colour (the default `--channels` follows it); loading reports a folder it cannot read."
     if data in DATASETS or not Path(data).is_dir() or _stored_as_is(data): return False
-    try: coloured = has_colour(data)
+    try: return has_colour(data)
     except (ValueError, OSError): return False
-    if coloured: print(f"--data {data} holds colour images: reading them in colour (--channels 1 reads them grey)")
-    return coloured
 
 RUN_FILES = {'run.json', 'samples', 'metrics.csv', 'losses.png', 'generator.safetensors', 'training.gif', 'checkpoint.safetensors'} # what a run writes
 
@@ -231,8 +233,6 @@ def _networks(args, ds):
     return generator.apply(dcgan_init), discriminator.apply(dcgan_init)
 
 # %% ../nbs/11_cli.ipynb #2de67729
-def _save_png(path, picture:np.ndarray): atomic_save(path, lambda f: Image.fromarray(picture).save(f, format='PNG'))
-
 def _save_csv(path, header, rows):
     text = io.StringIO(); writer = csv.writer(text); writer.writerow(header); writer.writerows(rows)
     atomic_save(path, lambda f: f.write(text.getvalue().encode()))
@@ -246,7 +246,7 @@ class RunFiles(Callback):
         if self.epoch < len(self.rows): return # an epoch skipped while resuming: its row and files are there already
         values = ['' if v is None else float(v) for v in self.learn.final_record] # None: not scored this epoch
         self.rows.append([self.epoch + 1, *values, round(time.perf_counter() - self.start, 2)])
-        _save_png(self.out/'samples'/f'epoch_{self.epoch + 1:03d}.png', self.learn.sample_grids.grids[-1])
+        save_png(self.learn.sample_grids.grids[-1], self.out/'samples'/f'epoch_{self.epoch + 1:03d}.png')
         _save_csv(self.out/'metrics.csv', ['epoch', *self.recorder.metric_names[1:-1], 'seconds'], self.rows)
         fig = plot_gan_history(self.learn, smooth=max(1, min(50, len(self.dls.train))))
         buffer = io.BytesIO(); fig.savefig(buffer, format='png', dpi=100); plt.close(fig)
@@ -406,14 +406,12 @@ def _draw(generator, n:int, seed:int, labels) -> torch.Tensor:
     "`n` images from `generator` and `seed` (of classes `labels`, for a conditional one), in [-1, 1] on the CPU."
     return generate(generator, n, seed).cpu() if labels is None else generate_classes(generator, labels, seed)
 
-def _as_uint8(images:torch.Tensor) -> torch.Tensor: return (to_display_range(images) * 255).round().to(torch.uint8)
-
 def _sample_arguments(s):
     s.add_argument('source', metavar='RUN_OR_GENERATOR', help='a folder gan-course train wrote, or a generator .safetensors file')
-    s.add_argument('--n', type=int, default=64, help='how many images (default: 64; 8 per class for a conditional generator without --class)')
+    s.add_argument('--n', type=int, help='how many images (default: 64; 8 per class for a conditional generator without --class)')
     s.add_argument('--seed', type=int, default=0, help='the seed the noise is drawn from: the same seed gives the same images (default: 0)')
     s.add_argument('--class', dest='wanted_class', metavar='CLASS', help='conditional generators: the class to draw, by name or label (default: each in turn)')
-    s.add_argument('--nrow', type=int, help='images per row of the grid (default: square, or 8 per class)')
+    s.add_argument('--nrow', type=int, help='images per row of the grid (default: square, or one row per class)')
     s.add_argument('--out', required=True, help='a .png file for one grid, or a folder ending in / for one PNG per image (in class folders, for a conditional generator)')
 
 def sample(args) -> Path:
@@ -421,18 +419,20 @@ def sample(args) -> Path:
     generator, out, folder = _generator_from(args.source), Path(args.out), args.out.endswith(('/', os.sep)) or Path(args.out).is_dir()
     if folder and out.is_dir() and any(out.iterdir()): raise UsageError(f"--out {out} is a folder with files in it; choose a new or empty one")
     if not folder and out.suffix.lower() != '.png': raise UsageError(f"--out {args.out}: name a .png file for a grid, or a folder ending in / for one PNG per image")
-    per_class = isinstance(generator, ConditionalGenerator) and args.wanted_class is None
-    n = args.n if args.n != 64 or not per_class else 8 * generator.n_classes
-    _positive(argparse.Namespace(n=n, nrow=args.nrow or 1), 'n', 'nrow')
+    per_class = isinstance(generator, ConditionalGenerator) and args.wanted_class is None # one row per class, when n allows
+    n = args.n if args.n is not None else 8 * generator.n_classes if per_class else 64
+    for name, value in (('n', n), ('nrow', args.nrow)):
+        if value is not None and value < 1: raise UsageError(f"--{name} must be at least 1, got {value}")
+    rows_are_classes = per_class and n % generator.n_classes == 0 and not args.nrow
     labels = _labels(generator, args.wanted_class, n)
     images = _draw(generator, n, args.seed, labels)
     if folder:
         classes = generator.classes if labels is not None else None
-        whole_folder(out, lambda partial: save_png_folder(ImageSet(_as_uint8(images), labels, classes), partial))
+        whole_folder(out, lambda partial: save_png_folder(ImageSet(to_uint8(images), labels, classes), partial))
         print(f"wrote {n} PNGs into {out}/{' (one folder per class)' if classes else ''}, seed {args.seed}")
     else:
-        save_grid(images, out, nrow=args.nrow or (8 if per_class and n % 8 == 0 else None))
-        print(f"wrote {out}: {n} images, seed {args.seed}{', row k is class k' if per_class and n % 8 == 0 and not args.nrow else ''}")
+        save_grid(images, out, nrow=n // generator.n_classes if rows_are_classes else args.nrow)
+        print(f"wrote {out}: {n} images, seed {args.seed}{', row k is class k' if rows_are_classes else ''}")
     return out
 
 # %% ../nbs/11_cli.ipynb #ce9acc87
@@ -449,9 +449,9 @@ def interpolation(args) -> Path:
     generator, out = _generator_from(args.source), Path(args.out)
     if out.suffix.lower() not in ('.png', '.gif'): raise UsageError(f"--out {args.out}: name a .png file for a strip, or a .gif file for an animation")
     if args.steps < 2: raise UsageError(f"--steps must be at least 2 (the two ends), got {args.steps}")
-    labels = _labels(generator, args.wanted_class or 0, args.steps) if isinstance(generator, ConditionalGenerator) else _labels(generator, args.wanted_class, 0)
+    first_class = 0 if isinstance(generator, ConditionalGenerator) else None # a conditional walk holds one class
+    labels = _labels(generator, first_class if args.wanted_class is None else args.wanted_class, args.steps)
     walker = generator if labels is None else LabelBound(generator, labels)
-    walker.nz = generator.nz
     images = interpolate(walker, *args.seeds, steps=args.steps, kind=args.kind).cpu()
     if out.suffix.lower() == '.png': save_grid(images, out, nrow=args.steps)
     else:
@@ -490,11 +490,15 @@ def _images_to_score(source:Path, shape:tuple, n:int, seed:int) -> tuple:
     if tuple(images.shape[1:]) != tuple(shape): raise UsageError(f"{source} makes images of shape {tuple(images.shape[1:])} but --data's are {tuple(shape)}; score it against its own data")
     return images, f"samples (seed {seed}) from {source}"
 
+def _same_data(a:str, b:str) -> bool:
+    "Whether `--data` values `a` and `b` name the same dataset (a folder by any path to it)."
+    return a == b or (a not in DATASETS and b not in DATASETS and Path(a).exists() and Path(b).exists() and Path(a).resolve() == Path(b).resolve())
+
 def _score_table(scores:dict, floor:dict) -> str:
     "The scores beside the floor's, one row per score."
     rows = [f"{'':18}{'images':>18}{'floor':>18}"]
     for key, (name, form) in SCORE_ROWS.items():
-        mine, real = (f"{s[key]:{form}}" + (f" ± {s['kid_sd']:.2f}" if key == 'kid' else '') for s in (scores, floor))
+        mine, real = (f"{s[key]:{form}}" + (f" ± {s['kid_sd']:.2f}" if key == 'kid' and round(s['kid_sd'], 2) else '') for s in (scores, floor)) # 0: one subset, all n
         rows.append(f"{name:18}{mine:>18}{real:>18}" + (f"   ({scores['fid'] / floor['fid']:.1f}x the floor)" if key == 'fid' else ''))
     return '\n'.join(rows)
 
@@ -504,17 +508,19 @@ def score(args) -> dict:
     if not source.exists(): raise UsageError(f"{source} does not exist; pass a run folder, a generator file or a folder of images")
     data = args.data or run.get('data')
     if data is None: raise UsageError("--data is needed: the labelled dataset whose held-out images to score against (mnist, fashion, digits or a folder)")
+    _check_data(data)
     ds = _dataset(argparse.Namespace(data=data, size=run.get('size', NEW_RUN_DEFAULTS['size']), channels=run.get('channels', NEW_RUN_DEFAULTS['channels'])))
     try: split = split_for_scoring(ds)
     except ValueError as e: raise UsageError(f"--data {data}: {e}") from None
     n = min(args.n, len(split.held_out), len(split.validation))
-    if n <= SCORER_FEATURES: raise UsageError(f"scoring needs more than {SCORER_FEATURES} images on each side (FID's covariance), and --data {data} holds out {n}; use more data")
+    if n <= SCORER_FEATURES: raise UsageError(f"scoring needs more than {SCORER_FEATURES} images on each side (FID's covariance); --n {args.n} and the "
+                                              f"{len(split.held_out)} held-out images of --data {data} allow {n}")
     images, what = _images_to_score(source, ds.shape, n, args.seed)
     if len(images) <= SCORER_FEATURES: raise UsageError(f"{source} holds {len(images)} images; scoring needs more than {SCORER_FEATURES}")
     scorer = scorer_for(ds, against='held_out', n=len(images), device=_device(args.device))
     scores = scorer(images)
     print(f"{what}, scored against {scorer.n:,} held-out images of {data}; floor: {scorer.n:,} unseen validation images\n{_score_table(scores, scorer.floor)}")
-    if run and run.get('data') == data and not run.get('eval_every'):
+    if run and _same_data(run.get('data'), data) and not run.get('eval_every'):
         print(f"caution: this run trained on all of {data}, held-out images included, so these scores cannot tell memorising from generalising; "
               "train with --eval-every K to keep them out")
     result = dict(source=str(source), data=data, n=scorer.n, seed=args.seed, scores=scores, floor=scorer.floor)

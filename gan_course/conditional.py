@@ -86,8 +86,10 @@ def conditional_discriminator(n_classes=10, # number of classes
 
 # %% ../nbs/10_conditional.ipynb #a3d87973
 class LabelBound(nn.Module):
-    "`module` with its labels fixed: calling it with `x` calls `module(x, labels)`."
-    def __init__(self, module:nn.Module, labels:torch.Tensor): super().__init__(); self.module, self.labels = module, labels
+    "`module` with its labels fixed: calling it with `x` calls `module(x, labels)`; a generator's latent size `nz` comes along."
+    def __init__(self, module:nn.Module, labels:torch.Tensor):
+        super().__init__(); self.module, self.labels = module, labels
+        if hasattr(module, 'nz'): self.nz = module.nz # so that lesson 08's `generate` and `interpolate` can draw its noise
     def forward(self, x): return self.module(x, self.labels)
 
 class ConditionalTrainer(StableTrainer):
@@ -134,7 +136,7 @@ def generate_classes(generator:ConditionalGenerator, labels:torch.Tensor, seed=0
         bad = int(labels.max() if labels.max() >= generator.n_classes else labels.min())
         raise ValueError(f"label {bad} is out of range: this generator knows {generator.n_classes} classes, labelled 0 to {generator.n_classes - 1}")
     labels = labels.to(next(generator.parameters()).device)
-    return generate(LabelBound(generator, labels), len(labels), seed, nz=generator.nz).cpu()
+    return generate(LabelBound(generator, labels), len(labels), seed).cpu()
 
 # %% ../nbs/10_conditional.ipynb #c0a1f101
 def intra_class_fid(scorer,               # a `GANScorer` (lesson 07): its classifier's features are used

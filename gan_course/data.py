@@ -24,8 +24,8 @@ __all__ = ['IDX_TYPES', 'DATA_ENV', 'NO_LABEL', 'IDX_SPLITS', 'CACHE_ENV', 'IMAG
            'DEBIAN_FASHION', 'read_idx', 'ImageSet', 'idx_pairs', 'cache_dir', 'cached', 'load_idx_folder',
            'image_files', 'read_image', 'load_image_folder', 'load_mnist_png', 'save_png_folder', 'load_folder',
            'folder_layout', 'has_colour', 'downloaded_mnist', 'download_mnist', 'find_mnist', 'mnist', 'digits',
-           'download_fashion_mnist', 'fashion_mnist', 'to_tanh_range', 'to_display_range', 'image_grid', 'show_images',
-           'enlarged', 'save_grid', 'TensorBatches', 'gan_dataloaders']
+           'download_fashion_mnist', 'fashion_mnist', 'to_tanh_range', 'to_display_range', 'to_uint8', 'image_grid',
+           'show_images', 'save_png', 'enlarged', 'save_grid', 'TensorBatches', 'gan_dataloaders']
 
 # %% ../nbs/01_data.ipynb #dd0b2e64
 IDX_TYPES = {0x08: np.dtype('>u1'), 0x09: np.dtype('>i1'), 0x0B: np.dtype('>i2'),
@@ -357,6 +357,10 @@ def to_display_range(images:torch.Tensor) -> torch.Tensor:
     "Map [-1, 1] images (real or generated) to [0, 1] for display, clamping values outside."
     return images.float().add(1).div_(2).clamp_(0, 1)
 
+def to_uint8(images:torch.Tensor) -> torch.Tensor:
+    "Map [-1, 1] images back to uint8 pixels (0..255), as they are stored in image files."
+    return (to_display_range(images) * 255).round().to(torch.uint8)
+
 # %% ../nbs/01_data.ipynb #a07b5210
 def image_grid(images,    # (N, C, H, W): uint8 0..255, or float in [-1, 1]
                nrow=None, # images per row; default: a square-ish grid
@@ -383,6 +387,10 @@ def show_images(images,       # (N, C, H, W): uint8 0..255, float in [-1, 1], or
     return ax
 
 # %% ../nbs/01_data.ipynb #8e53c513
+def save_png(picture:np.ndarray, path) -> Path:
+    "Write the (H, W, 3) uint8 `picture` to the PNG file `path`, atomically."
+    return atomic_save(path, lambda f: Image.fromarray(picture).save(f, format='PNG'))
+
 def enlarged(picture:np.ndarray, # (H, W, 3) uint8, e.g. from `image_grid`
              min_width=512,      # enlarge by the smallest whole factor that makes it at least this wide
             ) -> np.ndarray:
@@ -398,8 +406,7 @@ def save_grid(images,        # (N, C, H, W): uint8 0..255, float in [-1, 1], or 
     "Write `images` as one grid, enlarged to a readable size, to the PNG file `path` (atomically)."
     path = Path(path)
     if path.suffix.lower() != '.png': raise ValueError(f"save_grid writes PNG files; name the file .png, not {path.name!r}")
-    picture = enlarged(image_grid(images, nrow), min_width)
-    return atomic_save(path, lambda f: Image.fromarray(picture).save(f, format='PNG'))
+    return save_png(enlarged(image_grid(images, nrow), min_width), path)
 
 # %% ../nbs/01_data.ipynb #8f94464e
 class TensorBatches(DataLoader):

@@ -322,8 +322,8 @@ def check_networks_fit(generator:nn.Module, discriminator:nn.Module,
                       ):
     "Raise a `ValueError` naming both shapes unless G makes images of `image_shape` from `nz` numbers and D gives one logit each; changes nothing."
     modes = [m.training for m in (generator, discriminator)]
-    G, D = probe(generator.eval(), discriminator.eval(), n) # eval: no batch statistics or power iterations are updated
     try:
+        G, D = probe(generator.eval(), discriminator.eval(), n) # eval: no batch statistics or power iterations are updated
         with torch.no_grad():
             try: fake = G(torch.zeros(n, nz, device=next(generator.parameters()).device)) # zeros: no random numbers drawn
             except Exception as e: raise ValueError(f"The generator cannot make images from noise of size nz={nz} ({_first_line(e)}); build it for nz={nz} or pass its nz=") from None

@@ -196,7 +196,7 @@ def training_gif(grids:list, # pictures (H, W, 3) uint8, e.g. `learn.sample_grid
                  ms_per_frame=400, # display time of each frame
                  hold_last=4,      # show the last frame this many times longer
                 ) -> Path:
-    "Write the per-epoch sample `grids` as an animated GIF that loops forever."
+    "Write the pictures `grids` (the per-epoch sample grids, or any frames) as an animated GIF that loops forever."
     if not len(grids): raise ValueError("No grids to animate: train for at least one epoch first.")
     frames = [Image.fromarray(np.asarray(g)) for g in grids]
     durations = [ms_per_frame] * (len(frames) - 1) + [ms_per_frame * hold_last]

@@ -337,7 +337,7 @@ def _full_disk_at(call:int, calls:list):
 
 def test_a_full_disk_at_every_write_site_is_one_line_and_leaves_a_run_that_goes_on(tmp_path, capsys, monkeypatch):
     args = ['train', '--data', 'digits', '--model', 'mlp', '--bs', '256', '--epochs', '2']
-    writers = ('gan_course.cli', 'gan_course.sampling', 'gan_course.reliability')
+    writers = ('gan_course.cli', 'gan_course.data', 'gan_course.sampling', 'gan_course.reliability') # data: the sample grids (save_png)
     counted = []
     for module in writers: monkeypatch.setattr(f'{module}.atomic_save', _full_disk_at(0, counted))
     assert main([*args, '--out', str(tmp_path/'counted')]) == 0

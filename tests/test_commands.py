@@ -76,6 +76,8 @@ def test_interpolate_a_conditional_run_holds_the_class(conditional_run, tmp_path
     assert main(['interpolate', str(conditional_run), '--class', 'dog', '--steps', '4', '--out', str(tmp_path/'walk.png')]) == 0
     assert main(['interpolate', str(conditional_run), '--steps', '4', '--out', str(tmp_path/'cat-walk.png')]) == 0 # the first class
     assert (tmp_path/'walk.png').read_bytes() != (tmp_path/'cat-walk.png').read_bytes()
+    assert main(['interpolate', str(conditional_run), '--class', 'cat', '--steps', '4', '--out', str(tmp_path/'cats.png')]) == 0
+    assert (tmp_path/'cats.png').read_bytes() == (tmp_path/'cat-walk.png').read_bytes() # every image of the default walk is a cat
 
 
 @pytest.fixture(scope='module')
