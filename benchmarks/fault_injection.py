@@ -4,8 +4,9 @@ Usage: python benchmarks/fault_injection.py [--trials 24] [--seed 0] [--epochs 4
 
 One uninterrupted run (the MLP GAN on scikit-learn's 1,797 digits, 4 epochs of 56 batches by default) is the reference. Each trial
 starts the same command in a fresh folder and stops it with SIGKILL, SIGTERM or SIGINT (taking turns), either at a random
-moment of the run, or at the first save in progress after a random moment (a hidden `.tmp` file beside a result); a run
-that ends before its signal is drawn again. Then it does what the
+moment of the run, or at the first save in progress after a random moment (a hidden `.tmp` file beside a result; for
+these trials the run's disk is made slow, each `fsync` taking 20 ms more, so that a save lasts long enough to be seen on
+a fast disk); a run that ends before its signal is drawn again, up to `--redraws` times in all. Then it does what the
 command's message says, until the run is complete: `--resume` when the folder holds a checkpoint, else the same command
 again. A trial passes when the finished folder holds exactly the reference's files, its checkpoint (networks, optimizers,
 random states, history) and generator equal to the reference's bit for bit, and nothing else: no temporary file, no lock.
@@ -17,9 +18,13 @@ from gan_course.reliability import read_checkpoint
 
 SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGINT)
 
-def command(out:Path, epochs:int) -> list:
-    "The run every trial repeats."
-    return ['gan-course', 'train', '--data', 'digits', '--model', 'mlp', '--bs', '32', '--epochs', str(epochs), '--seed', '0', '--out', str(out)]
+SLOW_DISK = ("import os, sys, time; fsync = os.fsync; os.fsync = lambda fd: (time.sleep(0.02), fsync(fd))[1]; "
+             "from gan_course.__main__ import main; sys.exit(main())")
+
+def command(out:Path, epochs:int, slow_disk=False) -> list:
+    "The run every trial repeats (with `slow_disk`, through a Python whose `os.fsync` takes 20 ms longer)."
+    program = [sys.executable, '-c', SLOW_DISK] if slow_disk else ['gan-course']
+    return program + ['train', '--data', 'digits', '--model', 'mlp', '--bs', '32', '--epochs', str(epochs), '--seed', '0', '--out', str(out)]
 
 def files_of(run:Path) -> list: return sorted(str(p.relative_to(run)) for p in run.rglob('*'))
 
@@ -37,7 +42,7 @@ def saving(run:Path) -> bool: return run.exists() and any(p.name.endswith('.tmp'
 
 def stop(run:Path, epochs:int, signum:int, at:float, during_save:bool) -> tuple:
     "Start the command in `run` and send it `signum` after `at` seconds (with `during_save`, at the first save in progress after that); its exit code, when, and its last line."
-    process, start = subprocess.Popen(command(run, epochs), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True), time.perf_counter()
+    process, start = subprocess.Popen(command(run, epochs, slow_disk=during_save), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True), time.perf_counter()
     while process.poll() is None:
         if time.perf_counter() - start >= at and (not during_save or saving(run)): process.send_signal(signum); break
         time.sleep(0.0005)
@@ -64,6 +69,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--trials', type=int, default=24); p.add_argument('--seed', type=int, default=0)
     p.add_argument('--epochs', type=int, default=4, help='the length of the run')
+    p.add_argument('--redraws', type=int, default=20, help='how many runs may end before their signal, in all')
     p.add_argument('--out', default='benchmarks/fault_injection.json')
     args = p.parse_args(argv)
     folder = Path(tempfile.mkdtemp())
@@ -75,6 +81,7 @@ def main(argv=None):
         i = len(results)
         result = trial(folder/f'run{i + finished_first:02d}', folder/'reference', args.epochs, SIGNALS[i % 3], rng.uniform(0, duration), i % 2 == 0)
         if result['exit'] == 0: finished_first += 1
+        if finished_first > args.redraws: sys.exit(f"{finished_first} runs ended before their signal: the signals came too late (raise --redraws, or look at how saves are detected)")
         else: results.append({'trial': i, **result})
     for r in results: print(r)
     passed = sum(not r['differences'] for r in results)
