@@ -94,6 +94,18 @@ def _layers(net:nn.Module, kinds) -> list:
     "The leaf modules of `net` that are instances of `kinds`, in order."
     return [m for m in net.modules() if isinstance(m, kinds) and not list(m.children())]
 
+_WEIGHTED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
+_BATCHNORM = nn.modules.batchnorm._BatchNorm
+
+def _norms_at_the_ends(generator:nn.Module, discriminator:nn.Module) -> tuple:
+    "The batch-norm layers after G's output layer, and those on D's input layer (before D's second weighted layer)."
+    in_order = lambda net: [m for m in net.modules() if isinstance(m, _WEIGHTED + (_BATCHNORM,))] # forward order for sequential nets
+    g, d = in_order(generator), in_order(discriminator)
+    g_weighted, d_weighted = [i for i, m in enumerate(g) if isinstance(m, _WEIGHTED)], [i for i, m in enumerate(d) if isinstance(m, _WEIGHTED)]
+    after_output = g[g_weighted[-1] + 1:] if g_weighted else []
+    on_input = d[:d_weighted[1]] if len(d_weighted) > 1 else d
+    return [m for m in after_output if isinstance(m, _BATCHNORM)], [m for m in on_input if isinstance(m, _BATCHNORM)]
+
 def _rule_checks(generator:nn.Module, discriminator:nn.Module) -> list:
     "(rule, holds, evidence) for each of the five DCGAN rules."
     g_act, d_act = _layers(generator, ACTIVATIONS), _layers(discriminator, ACTIVATIONS)
@@ -103,12 +115,14 @@ def _rule_checks(generator:nn.Module, discriminator:nn.Module) -> list:
     g_lin, d_lin = _layers(generator, nn.Linear), _layers(discriminator, nn.Linear)
     g_first, d_last = [m for m in generator.modules() if not list(m.children())][:1], [m for m in discriminator.modules() if not list(m.children())][-1:]
     hidden_linear = [m for m in g_lin if m not in g_first] + [m for m in d_lin if m not in d_last]
-    g_bn, d_bn = _layers(generator, nn.modules.batchnorm._BatchNorm), _layers(discriminator, nn.modules.batchnorm._BatchNorm)
+    g_bn, d_bn = _layers(generator, _BATCHNORM), _layers(discriminator, _BATCHNORM)
+    g_out_bn, d_in_bn = _norms_at_the_ends(generator, discriminator)
     g_hidden = g_act[:-1]
     return [
         ('1. strided convolutions, no pooling', not pools and bool(strided_d) and bool(strided_g),
          f"{len(pools)} pooling layers; {len(strided_d)} strided convs in D, {len(strided_g)} strided transposed convs in G"),
-        ('2. batch norm in both networks', bool(g_bn) and bool(d_bn), f"{len(g_bn)} BatchNorm layers in G, {len(d_bn)} in D"),
+        ("2. batch norm in both networks, not on G's output or D's input", bool(g_bn) and bool(d_bn) and not g_out_bn and not d_in_bn,
+         f"{len(g_bn)} BatchNorm layers in G ({len(g_out_bn)} on its output layer), {len(d_bn)} in D ({len(d_in_bn)} on its input layer)"),
         ('3. no fully connected hidden layers', not hidden_linear,
          f"{len(hidden_linear)} hidden Linear layers (G's first projection and D's last layer are allowed)"),
         ('4. ReLU in G, tanh output', bool(g_act) and isinstance(g_act[-1], nn.Tanh) and all(type(m) is nn.ReLU for m in g_hidden),
