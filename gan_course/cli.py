@@ -30,15 +30,17 @@ from .conditional import (conditional_generator, conditional_discriminator, cond
 from .colour import dcgan64_pair
 
 # %% auto #0
-__all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'BEFORE_STABILISING', 'UNTIL_TIME_IS_UP', 'RUN_FILES', 'EVAL_COLUMNS',
-           'SCORER_FEATURES', 'SCORE_ROWS', 'RunFiles', 'train', 'Stopped', 'main', 'sample', 'interpolation', 'score']
+__all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'OTHER_NETWORKS', 'BEFORE_STABILISING', 'UNTIL_TIME_IS_UP', 'RUN_FILES',
+           'EVAL_COLUMNS', 'SCORER_FEATURES', 'SCORE_ROWS', 'RunFiles', 'train', 'Stopped', 'main', 'sample',
+           'interpolation', 'score']
 
 # %% ../nbs/11_cli.ipynb #23298c7b
 DATASETS = {'mnist': mnist, 'fashion': fashion_mnist, 'digits': digits}
 
 NEW_RUN_DEFAULTS = dict(data='mnist', model='dcgan', conditional=False, epochs=5, bs=CPU_RECIPE['bs'], loss='ns', smooth=0.,
-                        n_d=1, n_g=1, d_lr_mult=1., ema=DEFAULT_RECIPE['ema'], spectral_norm=False, r1=0., gp=0., augment='none', minutes=0.,
+                        n_d=1, d_lr_mult=1., ema=DEFAULT_RECIPE['ema'], spectral_norm=False, r1=0., gp=0., augment='none', minutes=0.,
                         seed=0, device='auto', size=28, channels=1, eval_every=0, d_width=CPU_RECIPE['d_width']) # d_width: not an option, kept for --resume
+OTHER_NETWORKS = dict(lr=2e-4, n_g=1) # the DCGAN articles' settings, the default for every network but the 28x28 DCGAN, which gets DEFAULT_RECIPE's
 BEFORE_STABILISING = dict(d_lr_mult=1., ema=0., spectral_norm=False, r1=0., gp=0., augment='none', minutes=0., d_width=64) # what a run.json without them trained with
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
                    'last epoch (with --resume: M more minutes; default: no limit, and without --epochs, as many epochs as M minutes allow)')
     t.add_argument('--bs', type=int, help=f"batch size (default: {NEW_RUN_DEFAULTS['bs']})")
     t.add_argument('--lr', type=float, help=f"Adam learning rate of the generator (default: {DEFAULT_RECIPE['lr']:g} for the 28x28 DCGAN, the stabilising "
-                                            "lesson's recipe; 2e-4 for the other networks)")
+                                            f"lesson's recipe; {OTHER_NETWORKS['lr']:g} for the other networks)")
     t.add_argument('--d-lr-mult', type=float, help="the discriminator's learning rate as a multiple of --lr (default: 1)")
     t.add_argument('--loss', choices=tuple(OBJECTIVES), help="ns (non-saturating), minimax, hinge or wasserstein (default: ns)")
     t.add_argument('--ema', type=float, metavar='BETA', help="decay of the generator's weight average, which the samples, scores and generator.safetensors "
@@ -64,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--augment', metavar='POLICY', help=f"differentiable augmentation of all D sees: 'none' or some of {', '.join(AUGMENTATIONS)}, comma-separated (default: none)")
     t.add_argument('--smooth', type=float, help='one-sided label smoothing of the real target, in [0, 0.5) (default: 0)')
     t.add_argument('--n-d', type=int, help='discriminator steps per real batch (default: 1)')
-    t.add_argument('--n-g', type=int, help='generator steps per real batch (default: 1)')
+    t.add_argument('--n-g', type=int, help=f"generator steps per real batch (default: {DEFAULT_RECIPE['n_g']} for the 28x28 DCGAN, "
+                                       f"the stabilising lesson's recipe; {OTHER_NETWORKS['n_g']} for the other networks)")
     t.add_argument('--seed', type=int, help='random seed (default: 0)')
     t.add_argument('--device', help="auto, cpu, cuda or cuda:N (default: auto; with --resume, the run's own)")
     t.add_argument('--size', type=int, help='image folders only: resize to size x size (default: 28; 64 for the 64x64 DCGAN of lesson 09)')
@@ -110,9 +113,9 @@ def _augment_policy(augment:str) -> tuple:
 
 UNTIL_TIME_IS_UP = 100_000 # the epochs of a run given --minutes and not --epochs
 
-def _default_lr(args) -> float:
-    "`DEFAULT_RECIPE`'s lr for the 28x28 DCGAN it was raced with; the DCGAN articles' 2e-4 for the other networks."
-    return DEFAULT_RECIPE['lr'] if args.model == 'dcgan' and not args.conditional and args.size == 28 else 2e-4
+def _recipe_default(args, name:str):
+    "`DEFAULT_RECIPE`'s setting `name` for the 28x28 DCGAN it was raced with; `OTHER_NETWORKS`' for the other networks."
+    return DEFAULT_RECIPE[name] if args.model == 'dcgan' and not args.conditional and args.size == 28 else OTHER_NETWORKS[name]
 
 def _new_run(args):
     "`args` of a new run, with `NEW_RUN_DEFAULTS` for those left out, a folder `--data` made absolute, and `--out` given and empty (or absent)."
@@ -123,7 +126,8 @@ def _new_run(args):
         args.channels = 3; print(f"--data {args.data} holds colour images: reading them in colour (--channels 1 reads them grey)")
     args = argparse.Namespace(**{**vars(args), **{k: v for k, v in NEW_RUN_DEFAULTS.items() if getattr(args, k, None) is None}})
     if args.data not in DATASETS and Path(args.data).exists(): args.data = str(Path(args.data).resolve()) # so that --resume works from anywhere
-    args.lr = _default_lr(args) if args.lr is None else args.lr
+    for name in OTHER_NETWORKS:
+        if getattr(args, name) is None: setattr(args, name, _recipe_default(args, name))
     return args
 
 def _in_colour(data:str) -> bool:
@@ -154,7 +158,7 @@ def _check_new_out(out:Path):
 def _check_saved_types(saved, run:Path):
     "Raise `UsageError` unless the run.json of `run` is an object whose settings have the types `gan-course train` writes."
     if not isinstance(saved, dict) or 'epochs' not in saved: raise UsageError(f"--resume {run}: run.json does not hold a run's settings; it was changed by hand")
-    for key, default in NEW_RUN_DEFAULTS.items():
+    for key, default in {**NEW_RUN_DEFAULTS, **OTHER_NETWORKS}.items():
         value, kind = saved.get(key, default), (int, float) if isinstance(default, float) else type(default)
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             raise UsageError(f"--resume {run}: run.json has {key}={value!r}, not a {type(default).__name__}; it was changed by hand")
@@ -180,7 +184,7 @@ def _resumed(args) -> tuple:
     rows = list(csv.reader(files['metrics.csv'].open()))[1:done + 1]
     if len(rows) < done: raise UsageError(f"--resume {run}: metrics.csv has fewer rows than the checkpoint's {done} epochs; it was changed by hand")
     given = {k: getattr(args, k) for k in ('device', 'minutes') if getattr(args, k) is not None}
-    return argparse.Namespace(**{**NEW_RUN_DEFAULTS, **BEFORE_STABILISING, **saved, **given, 'epochs': epochs, 'out': str(run), 'resume': str(run)}), rows
+    return argparse.Namespace(**{**NEW_RUN_DEFAULTS, **OTHER_NETWORKS, **BEFORE_STABILISING, **saved, **given, 'epochs': epochs, 'out': str(run), 'resume': str(run)}), rows
 
 def _device(name:str) -> torch.device:
     "The torch device for `--device`."

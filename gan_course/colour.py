@@ -1,4 +1,4 @@
-"""The same loader, networks, learner and scores on other data: a DCGAN on Fashion-MNIST, judged by a Fashion-MNIST classifier that lesson 07's code trains; then colour 64×64 GANs from any folder of images, the dog-photo seed's upsample-and-convolve generator beside Radford's DCGAN.
+"""The same loader, networks, learner and scores on other data: a DCGAN on Fashion-MNIST, judged by a Fashion-MNIST classifier that lesson 07's code trains; then colour 64×64 GANs from any folder of images, the Keras examples' upsampling generator (upsample, then convolve; trained there on dog photos) beside Radford's DCGAN.
 
 Docs: https://gan-course.github.io/gan_course/beyond_mnist.html.md"""
 
@@ -10,8 +10,7 @@ import urllib.request
 from pathlib import Path
 import torch, torch.nn as nn
 from PIL import Image, ImageDraw, ImageFont
-from fastprogress.fastprogress import progress_bar
-from .data import cache_dir
+from .data import cache_dir, progress
 from .files import whole_folder, filled
 from .models import with_config, _act, dcgan_init
 from .sampling import GENERATOR_BUILDERS
@@ -60,7 +59,7 @@ def render_emoji(folder=None, # where to write the PNGs; default: `emoji-<size>`
     codepoints = emoji_codepoints(font_path) # fails before anything is written
     font = ImageFont.truetype(str(font_path), 109) # Noto's colour bitmaps exist at 109 px only
     def draw(partial):
-        for c in progress_bar(codepoints, leave=False):
+        for c in progress(codepoints, leave=False):
             image = emoji_image(font, chr(c), size)
             if image is not None: image.save(partial/f'u{c:05x}.png')
     return whole_folder(folder, draw)
@@ -112,9 +111,9 @@ def can_download(url=PETS_URL, # the address to try
 def upsample_generator(nz=100,     # latent size
                        width=128,  # feature maps at 8x8 (halved after the first upsampling)
                        channels=3, # image channels
-                       leak=0.2,   # LeakyReLU slope, as in the seed
+                       leak=0.2,   # LeakyReLU slope, as in the Keras example
                       ) -> nn.Sequential:
-    "The dog-photo seed's generator: dense to 8x8xwidth, upsample x4, 5x5 conv, upsample x2, 5x5 conv to a tanh image, 64x64."
+    "The Keras examples' upsampling generator (made there for dog photos): dense to 8x8xwidth, upsample x4, 5x5 conv, upsample x2, 5x5 conv to a tanh image, 64x64."
     layers = [nn.Linear(nz, width*8*8, bias=False), nn.Unflatten(1, (width, 8, 8)), nn.BatchNorm2d(width), _act(leak),
               nn.Upsample(scale_factor=4), nn.Conv2d(width, width//2, 5, padding=2, bias=False), nn.BatchNorm2d(width//2), _act(leak),
               nn.Upsample(scale_factor=2), nn.Conv2d(width//2, channels, 5, padding=2), nn.Tanh()]

@@ -6,7 +6,7 @@ Docs: https://gan-course.github.io/gan_course/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #5e8fa572
 from __future__ import annotations
-import gzip, hashlib, os, struct, zlib
+import gzip, hashlib, os, struct, sys, zlib
 from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
@@ -17,15 +17,17 @@ from PIL import Image, UnidentifiedImageError
 from fastai.data.core import DataLoader, DataLoaders
 from fastai.torch_core import default_device
 from fastprogress.fastprogress import progress_bar
+from fastcore.basics import IN_NOTEBOOK
 from .files import atomic_save
 
 # %% auto #0
 __all__ = ['IDX_TYPES', 'DATA_ENV', 'NO_LABEL', 'IDX_SPLITS', 'CACHE_ENV', 'IMAGE_EXTS', 'FASHION_ENV', 'FASHION_CLASSES',
            'DEBIAN_FASHION', 'read_idx', 'ImageSet', 'idx_pairs', 'cache_dir', 'cached', 'load_idx_folder',
-           'image_files', 'read_image', 'load_image_folder', 'load_mnist_png', 'save_png_folder', 'load_folder',
-           'folder_layout', 'has_colour', 'downloaded_mnist', 'download_mnist', 'find_mnist', 'mnist', 'digits',
-           'download_fashion_mnist', 'fashion_mnist', 'to_tanh_range', 'to_display_range', 'to_uint8', 'image_grid',
-           'show_images', 'save_png', 'enlarged', 'save_grid', 'TensorBatches', 'gan_dataloaders']
+           'image_files', 'read_image', 'in_a_pipe', 'progress', 'load_image_folder', 'load_mnist_png',
+           'save_png_folder', 'load_folder', 'folder_layout', 'has_colour', 'downloaded_mnist', 'download_mnist',
+           'find_mnist', 'mnist', 'digits', 'download_fashion_mnist', 'fashion_mnist', 'to_tanh_range',
+           'to_display_range', 'to_uint8', 'image_grid', 'show_images', 'save_png', 'enlarged', 'save_grid',
+           'TensorBatches', 'gan_dataloaders']
 
 # %% ../nbs/01_data.ipynb #dd0b2e64
 IDX_TYPES = {0x08: np.dtype('>u1'), 0x09: np.dtype('>i1'), 0x0B: np.dtype('>i2'),
@@ -212,6 +214,14 @@ def read_image(path, size=None, channels=1) -> np.ndarray:
     return arr[None] if channels == 1 else arr.transpose(2, 0, 1)
 
 # %% ../nbs/01_data.ipynb #a35cceb8
+def in_a_pipe() -> bool:
+    "Whether standard output is a pipe or a file rather than a notebook or a terminal (fastprogress's own test of this is always true)."
+    return not (IN_NOTEBOOK or sys.stdout.isatty())
+
+def progress(items, **kwargs):
+    "`items` with fastprogress's bar in a notebook or a terminal; as they are in a pipe or a log file, where a bar is a run of carriage returns."
+    return items if in_a_pipe() else progress_bar(items, **kwargs)
+
 def _label_of(path:Path, root:Path):
     "The class folder of `path` under `root`: its first sub-folder, or None for a file directly in `root`."
     parts = path.relative_to(root).parts
@@ -219,7 +229,7 @@ def _label_of(path:Path, root:Path):
 
 def _decode_images(files, size, channels) -> np.ndarray:
     "Decode `files` into one (N, channels, H, W) uint8 array, checking they share a size."
-    arrays = [read_image(f, size, channels) for f in (progress_bar(files, leave=False) if len(files) > 1000 else files)]
+    arrays = [read_image(f, size, channels) for f in (progress(files, leave=False) if len(files) > 1000 else files)]
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1: raise ValueError(f"Images of different sizes ({sorted(shapes)[:3]}...): pass size= to resize them to one square size.")
     return np.stack(arrays)

@@ -6,7 +6,7 @@ Docs: https://gan-course.github.io/gan_course/learner.html.md"""
 
 # %% ../nbs/04_learner.ipynb #17f49673
 from __future__ import annotations
-import sys, time
+import time
 import numpy as np, torch, torch.nn as nn
 import matplotlib.pyplot as plt
 from fastai.learner import Learner, Metric, AvgSmoothLoss
@@ -25,7 +25,7 @@ from fastcore.foundation import L
 import warnings
 # a GAN's validation loader is empty on purpose; fastprogress would warn about it every epoch
 warnings.filterwarnings('ignore', message='Your generator is empty', module='fastprogress')
-from .data import image_grid
+from .data import image_grid, in_a_pipe
 from .losses import GENERATOR_LOSSES, _check_smooth, sample_noise, discriminator_step, generator_step, generator_loss
 
 # %% auto #0
@@ -185,7 +185,7 @@ class GANProgress(ProgressCallback):
     @property
     def name(self): return 'progress' # so that `learn.progress` and `learn.no_bar()` find it
     def before_fit(self):
-        self.plain = not (IN_NOTEBOOK or sys.stdout.isatty()) # fastprogress's own test of this is always true
+        self.plain = in_a_pipe()
         if not self.plain: return super().before_fit()
         if self.create_mbar: self.mbar = EpochLines()
         self.old_logger = noop
@@ -353,7 +353,7 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
                 loss='ns',              # generator loss: 'ns' (non-saturating) or 'minimax' (or one of `trainer.losses`)
                 smooth=0.,              # one-sided label smoothing of the real target, in [0, 0.5)
                 n_d=1,                  # discriminator steps per real batch
-                n_g=1,                  # generator steps per real batch
+                n_g=1,                  # generator steps per real batch; lesson 07b's DEFAULT_RECIPE: 2
                 lr=2e-4,                # generator learning rate, the DCGAN article's (the discriminator's is lr * d_lr_mult); lesson 07b's DEFAULT_RECIPE: 2e-3
                 d_lr_mult=1.,           # discriminator lr as a multiple of the generator's
                 betas=(0.5, 0.999),     # Adam's beta1 and beta2, for both optimizers (`ForeachAdam`)

@@ -12,9 +12,8 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastai.learner import Metric
 from fastai.callback.core import Callback, CancelFitException, CancelTrainException
-from fastprogress.fastprogress import progress_bar
 from safetensors.torch import load_file, save
-from .data import ImageSet, NO_LABEL, cache_dir, to_tanh_range
+from .data import ImageSet, NO_LABEL, cache_dir, to_tanh_range, progress
 from .files import atomic_save
 from .sampling import load_into, generate
 
@@ -119,7 +118,7 @@ def _fit_classifier(model:nn.Module, images:torch.Tensor, labels:torch.Tensor, e
     steps = len(images) // bs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps)
     model.train()
-    for _ in progress_bar(range(epochs), leave=False):
+    for _ in progress(range(epochs), leave=False):
         order = torch.randperm(len(images)).to(images.device)
         for i in range(steps):
             rows = order[i * bs:(i + 1) * bs]

@@ -1,4 +1,4 @@
-"""The seeds' MLP generator and discriminator, the frozen discriminator done right, and a training loop with every moving part in view.
+"""The classic Keras examples' MLP generator and discriminator, the frozen discriminator done right, and a training loop with every moving part in view.
 
 Docs: https://gan-course.github.io/gan_course/mlp_gan.html.md"""
 
@@ -26,7 +26,7 @@ def mlp_generator(nz=100,                   # latent size
                   batchnorm=True,           # BatchNorm1d after each hidden activation
                   bn_momentum=0.2,          # PyTorch momentum; Keras momentum=0.8 is PyTorch 0.2
                  ) -> nn.Sequential:
-    "The seeds' fully connected generator: Linear, LeakyReLU, BatchNorm blocks, then a tanh image."
+    "The classic Keras examples' fully connected generator: Linear, LeakyReLU, BatchNorm blocks, then a tanh image."
     layers, width = [], nz
     for h in hidden:
         layers += [nn.Linear(width, h), nn.LeakyReLU(leak)] + ([nn.BatchNorm1d(h, momentum=bn_momentum)] if batchnorm else [])
@@ -39,7 +39,7 @@ def mlp_discriminator(in_shape=(1, 28, 28), # (C, H, W) of the images judged
                       hidden=(512, 256),    # hidden layer widths
                       leak=0.2,             # LeakyReLU slope
                      ) -> nn.Sequential:
-    "The seeds' fully connected discriminator: Linear + LeakyReLU blocks, then one logit per image."
+    "The classic Keras examples' fully connected discriminator: Linear + LeakyReLU blocks, then one logit per image."
     layers, width = [nn.Flatten()], prod(in_shape)
     for h in hidden: layers += [nn.Linear(width, h), nn.LeakyReLU(leak)]; width = h
     layers += [nn.Linear(width, 1)]
@@ -55,7 +55,7 @@ def dcgan_generator(nz=100,        # latent size
                     width=128,     # feature maps at 7x7 (halved at 14x14)
                     channels=1,    # image channels
                     batchnorm=True,# BatchNorm after the projection and each hidden transposed convolution
-                    leak=0.,       # 0 for ReLU (Radford); 0.2 for the seed's LeakyReLU
+                    leak=0.,       # 0 for ReLU (Radford); 0.2 for the Keras example's LeakyReLU
                    ) -> nn.Sequential:
     "A DCGAN generator for 28x28 images: project z to 7x7xwidth, then stride-2 transposed convolutions to a tanh image."
     norm = lambda n: [nn.BatchNorm2d(n)] if batchnorm else []
@@ -67,7 +67,7 @@ def dcgan_generator(nz=100,        # latent size
 def dcgan_discriminator(channels=1,     # image channels
                         width=64,       # feature maps at 14x14 (doubled at 7x7)
                         batchnorm=True, # BatchNorm on the second convolution (never on the input layer)
-                        dropout=0.,     # dropout after each activation; the seed uses 0.4
+                        dropout=0.,     # dropout after each activation; the Keras example uses 0.4
                         leak=0.2,       # LeakyReLU slope
                        ) -> nn.Sequential:
     "A DCGAN discriminator for 28x28 images: stride-2 convolutions with LeakyReLU, then one logit."

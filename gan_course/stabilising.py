@@ -1,4 +1,4 @@
-"""Why a GAN's two players go round in circles, and six remedies from the literature, each as a small tested option: an averaged generator, spectral normalisation, the hinge and Wasserstein losses, gradient penalties (WGAN-GP and R1), two learning rates, and differentiable augmentation. Then a race over seeds picks the default recipe.
+"""Why a GAN's two players go round in circles, and six remedies from the literature, each as a small tested option: an averaged generator, spectral normalisation, the hinge and Wasserstein losses, gradient penalties (WGAN-GP and R1), two learning rates (and more steps per batch), and differentiable augmentation. Then races over seeds pick the default recipe.
 
 Docs: https://gan-course.github.io/gan_course/stabilising.html.md"""
 
@@ -251,4 +251,4 @@ def stable_learner(dls,                     # `DataLoaders` of real images, e.g.
     return gan_learner(dls, generator, discriminator, loss=loss, trainer=steps, cbs=([GeneratorEMA(ema)] if ema else []) + list(L(cbs)), **kwargs)
 
 # %% ../nbs/07b_stabilising.ipynb #bce5bce4
-DEFAULT_RECIPE = dict(lr=2e-3, ema=0.99) # CPU_RECIPE's lr, and an averaged generator (benchmarks/stabilising_race.py)
+DEFAULT_RECIPE = dict(lr=2e-3, ema=0.99, n_g=2) # CPU_RECIPE's lr, an averaged generator, two generator steps per batch (benchmarks/stabilising_race.py)

@@ -263,7 +263,7 @@ def test_the_default_recipe_saves_the_averaged_generator(tmp_path):
     out = tmp_path/'default'
     assert main(['train', '--data', 'digits', '--epochs', '1', '--out', str(out)]) == 0
     settings = json.loads((out/'run.json').read_text())
-    assert (settings['lr'], settings['bs'], settings['ema'], settings['d_width']) == (2e-3, 64, 0.99, 32)
+    assert (settings['lr'], settings['n_g'], settings['bs'], settings['ema'], settings['d_width']) == (2e-3, 2, 64, 0.99, 32)
     saved, tensors = load_generator(out/'generator.safetensors').state_dict(), read_checkpoint(out/'checkpoint.safetensors')[0]
     for key, value in saved.items():
         assert torch.equal(value, tensors[f'averaged.generator.{key}'])
@@ -274,6 +274,7 @@ def test_a_run_from_before_the_stabilising_options_resumes_with_them_off(tmp_pat
     out = tmp_path/'old'
     assert main(['train', '--data', 'digits', '--model', 'mlp', '--bs', '256', '--ema', '0', '--epochs', '1', '--out', str(out)]) == 0
     settings = json.loads((out/'run.json').read_text())
+    assert (settings['lr'], settings['n_g']) == (2e-4, 1) # the DCGAN articles' settings for every network but the 28x28 DCGAN
     for key in ('d_lr_mult', 'ema', 'spectral_norm', 'r1', 'gp', 'augment', 'minutes', 'd_width'): del settings[key]
     (out/'run.json').write_text(json.dumps(settings))
     assert main(['train', '--resume', str(out), '--epochs', '2']) == 0

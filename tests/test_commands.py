@@ -139,7 +139,7 @@ def test_an_image_folder_in_colour_is_read_in_colour_unless_told(tmp_path, capsy
     assert json.loads((tmp_path/'grey'/'run.json').read_text())['channels'] == 1
 
 
-def test_progress_in_a_pipe_is_one_plain_line_per_epoch(tmp_path):
+def test_progress_in_a_pipe_is_plain_lines(tmp_path):
     result = subprocess.run(['gan-course', 'train', '--data', 'digits', '--model', 'mlp', '--epochs', '3', '--out', str(tmp_path/'run')],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
@@ -147,3 +147,7 @@ def test_progress_in_a_pipe_is_one_plain_line_per_epoch(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[1].split() == ['epoch', 'g_loss', 'd_loss', 'D(x)', 'D(G(z))', 'time']
     assert [line.split()[0] for line in lines[2:5]] == ['0', '1', '2'] and lines[5].startswith('wrote ')
+    scored = subprocess.run(['gan-course', 'score', str(tmp_path/'run'), '--n', '300'], capture_output=True, text=True, timeout=600)
+    assert scored.returncode == 0, scored.stderr # its scoring classifier trains first (the cache is new): no bar in a pipe either
+    assert '\r' not in scored.stdout + scored.stderr and '█' not in scored.stdout + scored.stderr
+    assert scored.stdout.splitlines()[0].startswith('samples (seed 0) from ')
