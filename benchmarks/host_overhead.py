@@ -17,7 +17,8 @@ import argparse, collections, statistics, warnings
 warnings.filterwarnings('ignore')
 import torch
 from gan_course.data import gan_dataloaders
-from gan_course.learner import gan_learner, CountingOps
+from gan_course.learner import gan_learner
+from gan_course.fast import CountingOps
 from gan_course.models import mlp_generator, mlp_discriminator
 from train_speed import bare_timer, learner_timer, mnist_images
 

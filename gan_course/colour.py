@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .data import cache_dir, progress
 from .files import whole_folder, filled
 from .models import with_config, _act, dcgan_init
-from .sampling import GENERATOR_BUILDERS
+from .models import register_generator
 
 EMOJI_FONT = Path('/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf') # Debian's fonts-noto-color-emoji
 NOT_PICTURES = {0x200D, 0x20E3, 0xFE0F} # joiners and selectors: they only modify a neighbour
@@ -141,7 +141,7 @@ def dcgan64_discriminator(channels=3, # image channels
     layers += [nn.Conv2d(8*width, 1, 4, 1, 0), nn.Flatten()]
     return with_config(nn.Sequential(*layers), kind='dcgan64', channels=channels, width=width, leak=leak)
 
-GENERATOR_BUILDERS.update(upsample=upsample_generator, dcgan64=dcgan64_generator) # so that `load_generator` can rebuild them
+register_generator('upsample', upsample_generator); register_generator('dcgan64', dcgan64_generator) # so that `load_generator` can rebuild them
 
 def dcgan64_pair(channels=3, # image channels
                  width=32,   # both networks' width: half of Radford's 64, so that a CPU trains them in minutes

@@ -10,7 +10,8 @@ import warnings
 import torch, torch.nn as nn
 from .models import with_config, dcgan_generator, dcgan_discriminator, dcgan_init
 from .stabilising import StableTrainer, stable_learner
-from .sampling import GENERATOR_BUILDERS, generate
+from .models import register_generator
+from .sampling import generate
 from .metrics import frechet_distance, feature_stats
 
 # %% auto #0
@@ -50,7 +51,7 @@ def conditional_generator(nz=100,       # latent size
     return with_config(ConditionalGenerator(body, n_classes, n_embed, classes), kind='conditional', nz=nz, n_classes=n_classes,
                        n_embed=n_embed, width=width, channels=channels, **named)
 
-GENERATOR_BUILDERS['conditional'] = conditional_generator # so that `load_generator` can rebuild it
+register_generator('conditional', conditional_generator) # so that `load_generator` can rebuild it
 
 def _listed(names:list, most=12) -> str:
     "`names` joined by commas, the first `most` of them."

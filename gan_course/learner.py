@@ -6,30 +6,25 @@ Docs: https://gan-course.github.io/gan_course/learner.html.md"""
 
 # %% ../nbs/04_learner.ipynb #17f49673
 from __future__ import annotations
-import time
 import numpy as np, torch, torch.nn as nn
 import matplotlib.pyplot as plt
-from fastai.learner import Learner, Metric, AvgSmoothLoss
-from fastai.callback.core import Callback, CancelBatchException, CancelValidException, CancelFitException, _inner_loop
-from fastai.optimizer import Optimizer, weight_decay, average_grad, average_sqr_grad, step_stat, adam_step, debias
+from fastai.learner import Learner, Metric
+from fastai.callback.core import Callback, CancelBatchException, CancelValidException
 from functools import partial
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from fastai.torch_core import norm_bias_params
 import fastai.callback.schedule # fit_one_cycle and friends
-from fastai.callback.progress import ProgressCallback # also makes fastai's progress bar a default callback
-from fastprogress.core import format_time
-from torch.utils._python_dispatch import TorchDispatchMode
-from collections import Counter
-from fastcore.basics import IN_NOTEBOOK, noop
+from fastcore.basics import IN_NOTEBOOK
 from fastcore.foundation import L
 import warnings
 # a GAN's validation loader is empty on purpose; fastprogress would warn about it every epoch
 warnings.filterwarnings('ignore', message='Your generator is empty', module='fastprogress')
-from .data import image_grid, in_a_pipe
+from .data import image_grid
 from .losses import GENERATOR_LOSSES, _check_smooth, sample_noise, discriminator_step, generator_step, generator_loss
+from .fast import LeanLearner, ForeachAdam, lean_bookkeeping # lesson 14: fastai's Learner, Adam and progress bar, faster on a GPU
 
 # %% auto #0
-__all__ = ['GAN_STATS', 'GANModule', 'AlternatingTrainer', 'GANStat', 'GANHistory', 'DeviceSmoothLoss', 'EpochLines', 'BatchLines', 'GANProgress', 'LeanLearner', 'ForeachAdam', 'CountingOps', 'SampleGrids', 'check_networks_fit', 'gan_learner', 'plot_gan_history', 'scoring_mode', 'discriminator_accuracy']
+__all__ = ['GAN_STATS', 'GANModule', 'AlternatingTrainer', 'GANStat', 'GANHistory', 'SampleGrids', 'check_networks_fit', 'gan_learner', 'plot_gan_history', 'scoring_mode', 'discriminator_accuracy']
 
 # %% ../nbs/04_learner.ipynb #d6d3e3d6
 class GANModule(nn.Module):
@@ -148,136 +143,6 @@ class GANHistory(Callback):
         if len(losses) > self._losses_on_cpu: losses[self._losses_on_cpu:] = torch.stack(losses[self._losses_on_cpu:]).cpu().unbind()
         self._losses_on_cpu = len(losses)
 
-class DeviceSmoothLoss(AvgSmoothLoss):
-    "fastai's smoothed training loss, kept on the device and unbiased as it goes: one `torch.lerp` per batch."
-    def accumulate(self, learn):
-        self.count += 1
-        loss = learn.loss.detach()
-        loss = loss if loss.ndim == 0 else loss.mean()
-        keep = self.beta * (1 - self.beta**(self.count - 1)) / (1 - self.beta**self.count) # 0 at the first batch
-        self.val = torch.lerp(loss, self.val.to(loss.device), keep)
-    @property
-    def value(self): return self.val
-
-class EpochLines:
-    "What stands for fastprogress's bars where the output is a pipe or a file: the epoch table, one plain line per row."
-    def __init__(self): self.widths = None
-    def update(self, epoch): pass
-    def on_iter_end(self): pass
-    def write(self, row, table=False):
-        if self.widths is None: self.widths = [max(8, len(str(t))) for t in row] # the column names, as fastprogress pads them
-        print('  '.join(str(t).ljust(w) for t, w in zip(row, self.widths)).rstrip(), flush=True)
-
-class BatchLines:
-    "What stands for the per-batch bar in a pipe or a file: within a long epoch, one line every `every` seconds."
-    def __init__(self, total:int, epoch:int, n_epochs:int, every:float):
-        self.total, self.label, self.every, self.comment = total, f"epoch {epoch + 1}/{n_epochs}", every, ''
-        self.start = self.last = time.perf_counter()
-    def update(self, done:int):
-        now = time.perf_counter()
-        if now - self.last >= self.every and done < self.total:
-            print(f"{self.label}: {done}/{self.total} batches, {format_time(now - self.start)}", flush=True); self.last = now
-    def on_iter_end(self): pass
-
-class GANProgress(ProgressCallback):
-    "fastai's progress bar, reading the smoothed loss (a host sync) every `every` batches; in a pipe or a file, plain lines instead of bars."
-    def __init__(self, every=20, log_every=60.): self.every, self.log_every = every, log_every # log_every: seconds between lines within an epoch
-    @property
-    def name(self): return 'progress' # so that `learn.progress` and `learn.no_bar()` find it
-    def before_fit(self):
-        self.plain = in_a_pipe()
-        if not self.plain: return super().before_fit()
-        if self.create_mbar: self.mbar = EpochLines()
-        self.old_logger = noop
-        if self.learn.logger != noop: self.old_logger, self.learn.logger = self.logger, self._write_stats; self._write_stats(self.recorder.metric_names)
-    def _launch_pbar(self):
-        if not self.plain: return super()._launch_pbar()
-        self.pbar = BatchLines(len(self.dl), self.epoch, self.n_epoch, self.log_every)
-    def after_batch(self):
-        self.pbar.update(self.iter + 1)
-        if hasattr(self, 'smooth_loss') and ((self.iter + 1) % self.every == 0 or self.iter + 1 == self.n_iter):
-            self.pbar.comment = f'{self.smooth_loss.item():.4f}'
-
-# %% ../nbs/04_learner.ipynb #c575faee
-def _handles(cb:Callback, event_name:str) -> bool:
-    "Whether fastai's call of `cb` for `event_name` could do anything: it has its own `__call__`, or a method found as fastai finds it."
-    return type(cb).__call__ is not Callback.__call__ or getattr(cb, event_name, None) is not None
-
-def _tidy_after(cb:Callback, event_name:str):
-    "Call `cb`'s `event_name` method if it has one; if that fails too, warn rather than hide the exception that stopped the fit."
-    try: getattr(cb, event_name, noop)()
-    except Exception as e: warnings.warn(f"{type(cb).__name__}.{event_name} failed ({type(e).__name__}: {e}) while tidying up after the exception below")
-
-class LeanLearner(Learner):
-    "fastai's `Learner`, except that each per-batch event calls only the callbacks that handle it, in order."
-    def __call__(self, event_name):
-        if event_name == 'before_fit': self._handlers_of = {} # look afresh in every fit
-        if event_name not in _inner_loop: return super().__call__(event_name)
-        if event_name not in self._handlers_of: self._handlers_of[event_name] = [cb for cb in self.cbs.sorted('order') if _handles(cb, event_name)]
-        for cb in self._handlers_of[event_name]: cb(event_name)
-
-    def add_cb(self, cb):
-        self._handlers_of = {} # the lists of handlers are worked out again
-        return super().add_cb(cb)
-
-    def remove_cb(self, cb):
-        self._handlers_of = {}
-        return super().remove_cb(cb)
-
-    def fit(self, *args, **kwargs):
-        "fastai's `fit`; when an exception fastai lets through (an error, Ctrl-C) stops it, the learner's callbacks' `after_fit_exception` methods run first."
-        try: return super().fit(*args, **kwargs)
-        except BaseException:
-            for cb in self.cbs.sorted('order'): _tidy_after(cb, 'after_fit_exception')
-            raise
-
-# %% ../nbs/04_learner.ipynb #10edb80e
-class ForeachAdam(Optimizer):
-    "fastai's `Adam` (decoupled weight decay) with each update done for all of a group's tensors at once by `torch._foreach_*`."
-    def __init__(self, params, lr, mom=0.9, sqr_mom=0.99, eps=1e-5, wd=0.01):
-        super().__init__(params, [weight_decay, partial(average_grad, dampening=True), average_sqr_grad, step_stat, adam_step],
-                         lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd)
-
-    def _group(self, params) -> tuple:
-        "The tensors with a gradient, and their state (created on first use, as fastai's callbacks would)."
-        params = [p for p in params if p.grad is not None]
-        for p in params:
-            if 'grad_avg' not in self.state[p]: self.state[p] |= dict(grad_avg=torch.zeros_like(p), sqr_avg=torch.zeros_like(p), step=0)
-        return params, [self.state[p] for p in params]
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        if closure is not None: raise NotImplementedError("fastai optimizers do not support closures")
-        for params, hyper in zip(self.param_lists, self.hypers):
-            params, states = self._group(params)
-            if not params: continue
-            lr, mom, sqr_mom = hyper['lr'], hyper['mom'], hyper['sqr_mom']
-            decayed = [p for p, s in zip(params, states) if s.get('do_wd', True)]
-            if hyper['wd'] != 0 and decayed: torch._foreach_mul_(decayed, 1 - lr * hyper['wd'])
-            grads, avgs, sqrs = [p.grad for p in params], [s['grad_avg'] for s in states], [s['sqr_avg'] for s in states]
-            torch._foreach_mul_(avgs, mom); torch._foreach_add_(avgs, grads, alpha=1 - mom)
-            torch._foreach_mul_(sqrs, sqr_mom); torch._foreach_addcmul_(sqrs, grads, grads, value=1 - sqr_mom)
-            for s in states: s['step'] += 1
-            denoms = torch._foreach_div(sqrs, [debias(sqr_mom, 1 - sqr_mom, s['step']) for s in states])
-            torch._foreach_sqrt_(denoms); torch._foreach_add_(denoms, hyper['eps'])
-            torch._foreach_addcdiv_(params, avgs, denoms, [-lr / debias(mom, 1 - mom, s['step']) for s in states])
-
-    def zero_grad(self):
-        "Drop the gradients, as torch.optim does: the next backward writes them afresh, with no kernels to zero them or to add into them."
-        for params in self.param_lists:
-            for p in params: p.grad = None
-
-
-# %% ../nbs/04_learner.ipynb #273c52d1
-class CountingOps(TorchDispatchMode):
-    "Count the tensor operations (calls into PyTorch's operator library) run within the block: `.count` in all, `.work` by name."
-    def __init__(self): super().__init__(); self.work, self.views = Counter(), 0
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        if func.is_view: self.views += 1 # a new view of the same memory: no kernel on a GPU
-        else: self.work[str(func.overloadpacket)] += 1 # computes or copies: a kernel launch (or more) on a GPU
-        return func(*args, **(kwargs or {}))
-    @property
-    def count(self) -> int: return self.views + sum(self.work.values())
 
 # %% ../nbs/04_learner.ipynb #ee8d0668
 class SampleGrids(Callback):
@@ -338,15 +203,6 @@ def check_networks_fit(generator:nn.Module, discriminator:nn.Module,
     finally:
         for m, mode in zip((generator, discriminator), modes): m.train(mode)
 
-@contextmanager
-def _no_bar_keeping(learn:Learner):
-    "fastai's `Learner.no_bar`, except that the learner's own bar comes back afterwards (fastai's adds a new fastai bar)."
-    bar = getattr(learn, 'progress', None)
-    if bar is not None: learn.remove_cb(bar)
-    try: yield learn
-    finally:
-        if bar is not None: learn.add_cb(bar)
-
 def gan_learner(dls,                    # `DataLoaders` of real images, e.g. from `gan_dataloaders`
                 generator:nn.Module,    # maps noise (N, nz) to images (N, C, H, W) in [-1, 1]
                 discriminator:nn.Module,# maps images to one logit each
@@ -374,7 +230,6 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
     if not (len(betas) == 2 and all(0 <= b < 1 for b in betas)): raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
     if not isinstance(bf16, bool): raise ValueError(f"bf16 must be True or False, got {bf16!r}")
     nz = _latent_size(generator, nz)
-    from gan_course.reliability import DivergenceGuard, CollapseWatch # lesson 12's watchdogs, which build on this module
     opt_func = lambda params, lr: ForeachAdam(params, lr=lr, mom=betas[0], sqr_mom=betas[1], eps=1e-8, wd=wd)
     steps = trainer(nz, loss, smooth, n_d, n_g, d_lr_mult, bf16)
     images = getattr(dls.train, 'images', None) # a `TensorBatches` holds them; other loaders are not read before training
@@ -382,14 +237,11 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
     learn = LeanLearner(dls, GANModule(generator, discriminator), loss_func=generator_loss, opt_func=opt_func, lr=lr, wd=wd,
                     moms=(betas[0],)*3, splitter=lambda m: [list(m.generator.parameters())],
                     metrics=[GANStat(k) for k in GAN_STATS],
-                    cbs=[steps, GANHistory(), DivergenceGuard(), CollapseWatch(),
-                         SampleGrids(nz, n_samples, sample_seed, show_samples)] + list(L(cbs)), **kwargs)
+                    cbs=[steps, GANHistory(), SampleGrids(nz, n_samples, sample_seed, show_samples)] + list(L(cbs)), **kwargs)
     learn.recorder.train_metrics, learn.recorder.valid_metrics = True, False
-    learn.recorder.smooth_loss = DeviceSmoothLoss(learn.recorder.smooth_loss.beta) # fastai's copies each batch's loss to the CPU
-    if hasattr(learn, 'progress'): learn.remove_cb(learn.progress).add_cb(GANProgress()) # fastai's reads it every batch
-    learn.no_bar = partial(_no_bar_keeping, learn)
+    lean_bookkeeping(learn) # lesson 14: fastai's smoothed loss and progress bar, reading the device rarely
     learn.recorder.plot_loss = partial(learn.recorder.plot_loss, with_valid=False) # a GAN has no validation loss (fastai's default would fail looking for one)
-    learn.gan_trainer = steps # the step-running callback, whatever its class (the watchdogs call its `networks()`)
+    learn.gan_trainer = steps # the step-running callback, whatever its class (lesson 12's watchdogs call its `networks()`)
     return learn
 
 # %% ../nbs/04_learner.ipynb #f081744a

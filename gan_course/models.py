@@ -10,7 +10,7 @@ from math import prod
 import torch.nn as nn
 
 # %% auto #0
-__all__ = ['with_config', 'mlp_generator', 'mlp_discriminator', 'POOLING', 'ACTIVATIONS', 'CPU_RECIPE', 'dcgan_generator', 'dcgan_discriminator', 'dcgan_init', 'check_dcgan_rules', 'recipe_networks']
+__all__ = ['with_config', 'mlp_generator', 'mlp_discriminator', 'POOLING', 'ACTIVATIONS', 'CPU_RECIPE', 'dcgan_generator', 'dcgan_discriminator', 'dcgan_init', 'check_dcgan_rules', 'recipe_networks', 'GENERATOR_BUILDERS', 'register_generator']
 
 # %% ../nbs/03_mlp_gan.ipynb #7d84d9f3
 def with_config(module:nn.Module, **config) -> nn.Module:
@@ -141,3 +141,10 @@ CPU_RECIPE = dict(g_width=128, d_width=32, bs=64, lr=2e-3) # the fastest recipe 
 def recipe_networks(recipe:dict=CPU_RECIPE) -> tuple:
     "The DCGAN (generator, discriminator) pair at `recipe`'s widths, DCGAN-initialised."
     return dcgan_generator(width=recipe['g_width']).apply(dcgan_init), dcgan_discriminator(width=recipe['d_width']).apply(dcgan_init)
+
+# %% ../nbs/08_sampling.ipynb #b1d2e3f4
+GENERATOR_BUILDERS = {'mlp': mlp_generator, 'dcgan': dcgan_generator} # kind -> builder; later modules add theirs where they define them
+
+def register_generator(kind:str, builder):
+    "Let `load_generator` rebuild generators of `kind` with `builder`; the package's own builder wins over one a notebook defines."
+    if builder.__module__.startswith('gan_course.') or kind not in GENERATOR_BUILDERS: GENERATOR_BUILDERS[kind] = builder

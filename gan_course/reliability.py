@@ -18,7 +18,8 @@ from .learner import discriminator_accuracy
 
 # %% auto #0
 __all__ = ['DIVERGENCE_ADVICE', 'CHECKPOINT_KEY', 'COLLAPSE_ADVICE', 'TrainingDiverged', 'DivergenceGuard', 'AtStep', 'InjectNaN',
-           'save_checkpoint', 'read_checkpoint', 'Checkpoint', 'InterruptAt', 'GANCollapseWarning', 'CollapseWatch']
+           'save_checkpoint', 'read_checkpoint', 'Checkpoint', 'InterruptAt', 'GANCollapseWarning', 'CollapseWatch',
+           'watchdogs']
 
 # %% ../nbs/12_reliability.ipynb #6e9b2585
 class TrainingDiverged(RuntimeError):
@@ -206,3 +207,8 @@ class CollapseWatch(Callback):
         if coverage is not None and coverage < self.min_classes:
             warnings.warn(f"epoch {self.epoch + 1}: the samples cover only {coverage} classes (a class counts from 2% of the samples): "
                           f"mode collapse. {COLLAPSE_ADVICE}", GANCollapseWarning)
+
+def watchdogs() -> list:
+    "This lesson's two watchdogs, for a learner's `cbs=`: a `DivergenceGuard` and a `CollapseWatch` (`gan-course train` adds both)."
+    return [DivergenceGuard(), CollapseWatch()]
+

@@ -6,7 +6,7 @@ Docs: https://gan-course.github.io/gan_course/sampling.html.md"""
 
 # %% ../nbs/08_sampling.ipynb #c1eb849a
 from __future__ import annotations
-import io, json
+import importlib, io, json
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
 from PIL import Image
@@ -14,17 +14,21 @@ from safetensors import SafetensorError
 from safetensors.torch import save as safetensors_bytes, load_file, safe_open
 from .data import image_grid
 from .files import atomic_save, tensor_digest
-from .models import mlp_generator, dcgan_generator
+from .models import GENERATOR_BUILDERS
 from .losses import sample_noise
 
 # %% auto #0
-__all__ = ['GENERATOR_BUILDERS', 'CONFIG_KEY', 'save_generator', 'header_json', 'check_digest', 'check_shapes', 'shapes',
-           'load_into', 'file_shapes', 'load_generator', 'generate', 'lerp', 'slerp', 'latent_of', 'interpolate',
-           'attribute_direction', 'LatentExplorer', 'training_gif']
+__all__ = ['CONFIG_KEY', 'save_generator', 'header_json', 'check_digest', 'check_shapes', 'shapes', 'load_into', 'file_shapes',
+           'load_generator', 'generate', 'lerp', 'slerp', 'latent_of', 'interpolate', 'attribute_direction',
+           'LatentExplorer', 'training_gif']
 
 # %% ../nbs/08_sampling.ipynb #ad88cc53
-GENERATOR_BUILDERS = {'mlp': mlp_generator, 'dcgan': dcgan_generator}
 CONFIG_KEY = 'gan_course_config' # the header field with the build config (and a checksum of the weights, 'sha256')
+
+def _defined_in(kind:str) -> dict:
+    "The package module that defines `kind`'s builder, as a header field (none for a builder defined in a notebook)."
+    module = GENERATOR_BUILDERS[kind].__module__
+    return {'module': module} if module.startswith('gan_course.') else {}
 
 def save_generator(generator:nn.Module, # a generator built by a `gan_course.models` builder (it has `.config`)
                    path,                # the .safetensors file to write
@@ -35,7 +39,7 @@ def save_generator(generator:nn.Module, # a generator built by a `gan_course.mod
         raise ValueError(f"This generator has no known build config (.config['kind'] in {list(GENERATOR_BUILDERS)}); "
                          "build it with mlp_generator or dcgan_generator, or save its state_dict yourself.")
     tensors = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
-    data = safetensors_bytes(tensors, metadata={CONFIG_KEY: json.dumps(config | {'sha256': tensor_digest(tensors)})})
+    data = safetensors_bytes(tensors, metadata={CONFIG_KEY: json.dumps(config | _defined_in(config['kind']) | {'sha256': tensor_digest(tensors)})})
     return atomic_save(path, lambda f: f.write(data))
 
 # %% ../nbs/08_sampling.ipynb #97c28149
@@ -80,8 +84,10 @@ def file_shapes(path) -> dict:
 
 def _built_from_header(path:Path, config:dict) -> nn.Module:
     "The generator `config` describes, built only after a weightless copy of it (on the meta device) is seen to match the file's tensors."
-    import gan_course.colour, gan_course.conditional # register lesson 09's colour and lesson 10's conditional generators in GENERATOR_BUILDERS
-    kind = config.pop('kind', None)
+    kind, module = config.pop('kind', None), config.pop('module', None)
+    if kind not in GENERATOR_BUILDERS and isinstance(module, str) and module.startswith('gan_course.'):
+        try: importlib.import_module(module) # the module that defines this kind adds its builder to GENERATOR_BUILDERS
+        except ImportError: pass # reported below, as an unknown kind
     if kind not in GENERATOR_BUILDERS:
         raise ValueError(f"{path}: its header names a generator of kind {kind!r}, which is not one of {', '.join(GENERATOR_BUILDERS)}; it was written by another version or changed by hand.")
     builder, kwargs = GENERATOR_BUILDERS[kind], {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}

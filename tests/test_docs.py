@@ -7,7 +7,7 @@ from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb'))
-LESSONS_WITH_FIGURES = [n for n in NOTEBOOKS if n[:2].isdigit() and n not in ('11_cli.ipynb', '13_files.ipynb')] # the CLI how-to and the files appendix show text
+LESSONS_WITH_FIGURES = [n for n in NOTEBOOKS if n[:2].isdigit() and n not in ('11a_cli_internals.ipynb', '11b_commands.ipynb', '13_files.ipynb', '14_fast_training.ipynb')] # the appendices show code, text and tables
 LESSONS_WITH_MATH = ['02_minimax.ipynb', '07b_stabilising.ipynb']
 LOCAL_PATHS = re.compile(r'(/work/|/root/|/home/\w+|/tmp/|/Users/\w+|C:\\\\Users)')
 
