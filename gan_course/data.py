@@ -22,12 +22,111 @@ from .files import atomic_save
 
 # %% auto #0
 __all__ = ['IDX_TYPES', 'DATA_ENV', 'NO_LABEL', 'IDX_SPLITS', 'CACHE_ENV', 'IMAGE_EXTS', 'FASHION_ENV', 'FASHION_CLASSES',
-           'DEBIAN_FASHION', 'read_idx', 'ImageSet', 'idx_pairs', 'cache_dir', 'cached', 'load_idx_folder',
-           'image_files', 'read_image', 'in_a_pipe', 'progress', 'load_image_folder', 'load_mnist_png',
-           'save_png_folder', 'load_folder', 'folder_layout', 'has_colour', 'downloaded_mnist', 'download_mnist',
-           'find_mnist', 'mnist', 'digits', 'download_fashion_mnist', 'fashion_mnist', 'to_tanh_range',
-           'to_display_range', 'to_uint8', 'image_grid', 'show_images', 'save_png', 'enlarged', 'save_grid',
-           'TensorBatches', 'gan_dataloaders']
+           'DEBIAN_FASHION', 'to_tanh_range', 'to_display_range', 'to_uint8', 'image_grid', 'show_images', 'save_png',
+           'enlarged', 'save_grid', 'TensorBatches', 'gan_dataloaders', 'read_idx', 'ImageSet', 'idx_pairs',
+           'cache_dir', 'cached', 'load_idx_folder', 'image_files', 'read_image', 'in_a_pipe', 'progress',
+           'load_image_folder', 'load_mnist_png', 'save_png_folder', 'load_folder', 'folder_layout', 'has_colour',
+           'downloaded_mnist', 'download_mnist', 'find_mnist', 'mnist', 'digits', 'download_fashion_mnist',
+           'fashion_mnist']
+
+# %% ../nbs/01_data.ipynb #2fa074ac
+def to_tanh_range(images:torch.Tensor) -> torch.Tensor:
+    "Scale uint8 pixels (0..255) to float32 in [-1, 1], the range of a tanh generator."
+    return images.float().div_(127.5).sub_(1)
+
+def to_display_range(images:torch.Tensor) -> torch.Tensor:
+    "Map [-1, 1] images (real or generated) to [0, 1] for display, clamping values outside."
+    return images.float().add(1).div_(2).clamp_(0, 1)
+
+def to_uint8(images:torch.Tensor) -> torch.Tensor:
+    "Map [-1, 1] images back to uint8 pixels (0..255), as they are stored in image files."
+    return (to_display_range(images) * 255).round().to(torch.uint8)
+
+# %% ../nbs/01_data.ipynb #a07b5210
+def image_grid(images,    # (N, C, H, W): uint8 0..255, or float in [-1, 1]
+               nrow=None, # images per row; default: a square-ish grid
+               pad=2,     # pixels between images
+              ) -> np.ndarray:
+    "Lay `images` out as one (H, W, 3) uint8 picture."
+    from torchvision.utils import make_grid
+    images = images.images if isinstance(images, ImageSet) else torch.as_tensor(images)
+    if images.ndim != 4: raise ValueError(f"images must have shape (N, C, H, W), got {tuple(images.shape)}")
+    unit = images.float()/255 if images.dtype == torch.uint8 else to_display_range(images)
+    grid = make_grid(unit.detach().cpu(), nrow=nrow or int(np.ceil(np.sqrt(len(images)))), padding=pad, pad_value=1)
+    return (grid.permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
+
+def show_images(images,       # (N, C, H, W): uint8 0..255, float in [-1, 1], or an `ImageSet`
+                nrow=None,    # images per row
+                title=None,   # a title above the grid
+                ax=None,      # draw into this matplotlib Axes instead of a new figure
+                figsize=None, # size of a new figure, in inches
+               ):
+    "Draw `images` as one grid with matplotlib and return the Axes."
+    if ax is None: _, ax = plt.subplots(figsize=figsize or (6, 6))
+    ax.imshow(image_grid(images, nrow)); ax.axis('off')
+    if title: ax.set_title(title)
+    return ax
+
+# %% ../nbs/01_data.ipynb #8e53c513
+def save_png(picture:np.ndarray, path) -> Path:
+    "Write the (H, W, 3) uint8 `picture` to the PNG file `path`, atomically."
+    return atomic_save(path, lambda f: Image.fromarray(picture).save(f, format='PNG'))
+
+def enlarged(picture:np.ndarray, # (H, W, 3) uint8, e.g. from `image_grid`
+             min_width=512,      # enlarge by the smallest whole factor that makes it at least this wide
+            ) -> np.ndarray:
+    "`picture` with each pixel repeated in a square, by the smallest whole factor that makes it `min_width` pixels wide."
+    factor = max(1, -(-min_width // picture.shape[1]))
+    return picture.repeat(factor, 0).repeat(factor, 1)
+
+def save_grid(images,        # (N, C, H, W): uint8 0..255, float in [-1, 1], or an `ImageSet`
+              path,          # the .png file to write
+              nrow=None,     # images per row; default: a square-ish grid
+              min_width=512, # enlarge the grid (whole factors, no blur) until it is at least this wide
+             ) -> Path:
+    "Write `images` as one grid, enlarged to a readable size, to the PNG file `path` (atomically)."
+    path = Path(path)
+    if path.suffix.lower() != '.png': raise ValueError(f"save_grid writes PNG files; name the file .png, not {path.name!r}")
+    return save_png(enlarged(image_grid(images, nrow), min_width), path)
+
+# %% ../nbs/01_data.ipynb #8f94464e
+class TensorBatches(DataLoader):
+    "A fastai `DataLoader` over an `ImageSet` held as one tensor: batches are index operations scaled to [-1, 1] on the device."
+    def __init__(self, dataset:ImageSet, bs=128, shuffle=True, drop_last=True, device=None, **kwargs):
+        self.images, self.labels, self.classes = dataset.images, dataset.labels, dataset.classes
+        super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=drop_last and len(dataset) >= bs, device=device, **kwargs)
+
+    def _place(self):
+        "Move the stored images and labels to the loader's device (once)."
+        if self.device is not None and self.images.device != self.device:
+            self.images, self.labels = self.images.to(self.device), self.labels.to(self.device)
+
+    def __iter__(self):
+        self._place(); self.before_iter()
+        device = self.images.device
+        order = torch.randperm(self.n, device=device) if self.shuffle else torch.arange(self.n, device=device)
+        for i in range(len(self)):
+            rows = order[i*self.bs:(i+1)*self.bs]
+            yield self.after_batch((to_tanh_range(self.images[rows]), self.labels[rows]))
+        self.after_iter()
+
+    def show_batch(self, b=None, max_n=36, nrow=None, **kwargs):
+        "Show up to `max_n` images of batch `b` (default: one batch)."
+        images = (b if b is not None else self.one_batch())[0][:max_n]
+        return show_images(images, nrow, **kwargs)
+
+# %% ../nbs/01_data.ipynb #0489c828
+def gan_dataloaders(ds:ImageSet,   # the real images
+                    bs=128,        # batch size
+                    valid=None,    # an `ImageSet` of held-out images, or None for an empty validation loader
+                    device=None,   # where batches live; default: fastai's `default_device()`
+                   ) -> DataLoaders:
+    "fastai `DataLoaders` of real images for GAN training, held as one tensor on `device`."
+    if len(ds) == 0: raise ValueError("The dataset is empty: there are no images to train on.")
+    if not isinstance(bs, int) or bs < 1: raise ValueError(f"bs must be a positive whole number, got {bs!r}")
+    device = default_device() if device is None else torch.device(device)
+    valid = ds[:0] if valid is None else valid
+    return DataLoaders(TensorBatches(ds, bs, device=device), TensorBatches(valid, bs, shuffle=False, drop_last=False, device=device), device=device)
 
 # %% ../nbs/01_data.ipynb #dd0b2e64
 IDX_TYPES = {0x08: np.dtype('>u1'), 0x09: np.dtype('>i1'), 0x0B: np.dtype('>i2'),
@@ -357,102 +456,3 @@ def fashion_mnist(path=None, download=True) -> ImageSet:
     folder = next((Path(p) for p in (path, os.environ.get(FASHION_ENV), DEBIAN_FASHION) if p and Path(p).is_dir()), None)
     if folder is None and not download: raise FileNotFoundError(f"No Fashion-MNIST found: `apt-get install dataset-fashion-mnist`, set {FASHION_ENV}, or pass path=.")
     return load_idx_folder(folder or download_fashion_mnist(), classes=FASHION_CLASSES)
-
-# %% ../nbs/01_data.ipynb #2fa074ac
-def to_tanh_range(images:torch.Tensor) -> torch.Tensor:
-    "Scale uint8 pixels (0..255) to float32 in [-1, 1], the range of a tanh generator."
-    return images.float().div_(127.5).sub_(1)
-
-def to_display_range(images:torch.Tensor) -> torch.Tensor:
-    "Map [-1, 1] images (real or generated) to [0, 1] for display, clamping values outside."
-    return images.float().add(1).div_(2).clamp_(0, 1)
-
-def to_uint8(images:torch.Tensor) -> torch.Tensor:
-    "Map [-1, 1] images back to uint8 pixels (0..255), as they are stored in image files."
-    return (to_display_range(images) * 255).round().to(torch.uint8)
-
-# %% ../nbs/01_data.ipynb #a07b5210
-def image_grid(images,    # (N, C, H, W): uint8 0..255, or float in [-1, 1]
-               nrow=None, # images per row; default: a square-ish grid
-               pad=2,     # pixels between images
-              ) -> np.ndarray:
-    "Lay `images` out as one (H, W, 3) uint8 picture."
-    from torchvision.utils import make_grid
-    images = images.images if isinstance(images, ImageSet) else torch.as_tensor(images)
-    if images.ndim != 4: raise ValueError(f"images must have shape (N, C, H, W), got {tuple(images.shape)}")
-    unit = images.float()/255 if images.dtype == torch.uint8 else to_display_range(images)
-    grid = make_grid(unit.detach().cpu(), nrow=nrow or int(np.ceil(np.sqrt(len(images)))), padding=pad, pad_value=1)
-    return (grid.permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
-
-def show_images(images,       # (N, C, H, W): uint8 0..255, float in [-1, 1], or an `ImageSet`
-                nrow=None,    # images per row
-                title=None,   # a title above the grid
-                ax=None,      # draw into this matplotlib Axes instead of a new figure
-                figsize=None, # size of a new figure, in inches
-               ):
-    "Draw `images` as one grid with matplotlib and return the Axes."
-    if ax is None: _, ax = plt.subplots(figsize=figsize or (6, 6))
-    ax.imshow(image_grid(images, nrow)); ax.axis('off')
-    if title: ax.set_title(title)
-    return ax
-
-# %% ../nbs/01_data.ipynb #8e53c513
-def save_png(picture:np.ndarray, path) -> Path:
-    "Write the (H, W, 3) uint8 `picture` to the PNG file `path`, atomically."
-    return atomic_save(path, lambda f: Image.fromarray(picture).save(f, format='PNG'))
-
-def enlarged(picture:np.ndarray, # (H, W, 3) uint8, e.g. from `image_grid`
-             min_width=512,      # enlarge by the smallest whole factor that makes it at least this wide
-            ) -> np.ndarray:
-    "`picture` with each pixel repeated in a square, by the smallest whole factor that makes it `min_width` pixels wide."
-    factor = max(1, -(-min_width // picture.shape[1]))
-    return picture.repeat(factor, 0).repeat(factor, 1)
-
-def save_grid(images,        # (N, C, H, W): uint8 0..255, float in [-1, 1], or an `ImageSet`
-              path,          # the .png file to write
-              nrow=None,     # images per row; default: a square-ish grid
-              min_width=512, # enlarge the grid (whole factors, no blur) until it is at least this wide
-             ) -> Path:
-    "Write `images` as one grid, enlarged to a readable size, to the PNG file `path` (atomically)."
-    path = Path(path)
-    if path.suffix.lower() != '.png': raise ValueError(f"save_grid writes PNG files; name the file .png, not {path.name!r}")
-    return save_png(enlarged(image_grid(images, nrow), min_width), path)
-
-# %% ../nbs/01_data.ipynb #8f94464e
-class TensorBatches(DataLoader):
-    "A fastai `DataLoader` over an `ImageSet` held as one tensor: batches are index operations scaled to [-1, 1] on the device."
-    def __init__(self, dataset:ImageSet, bs=128, shuffle=True, drop_last=True, device=None, **kwargs):
-        self.images, self.labels, self.classes = dataset.images, dataset.labels, dataset.classes
-        super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=drop_last and len(dataset) >= bs, device=device, **kwargs)
-
-    def _place(self):
-        "Move the stored images and labels to the loader's device (once)."
-        if self.device is not None and self.images.device != self.device:
-            self.images, self.labels = self.images.to(self.device), self.labels.to(self.device)
-
-    def __iter__(self):
-        self._place(); self.before_iter()
-        device = self.images.device
-        order = torch.randperm(self.n, device=device) if self.shuffle else torch.arange(self.n, device=device)
-        for i in range(len(self)):
-            rows = order[i*self.bs:(i+1)*self.bs]
-            yield self.after_batch((to_tanh_range(self.images[rows]), self.labels[rows]))
-        self.after_iter()
-
-    def show_batch(self, b=None, max_n=36, nrow=None, **kwargs):
-        "Show up to `max_n` images of batch `b` (default: one batch)."
-        images = (b if b is not None else self.one_batch())[0][:max_n]
-        return show_images(images, nrow, **kwargs)
-
-# %% ../nbs/01_data.ipynb #0489c828
-def gan_dataloaders(ds:ImageSet,   # the real images
-                    bs=128,        # batch size
-                    valid=None,    # an `ImageSet` of held-out images, or None for an empty validation loader
-                    device=None,   # where batches live; default: fastai's `default_device()`
-                   ) -> DataLoaders:
-    "fastai `DataLoaders` of real images for GAN training, held as one tensor on `device`."
-    if len(ds) == 0: raise ValueError("The dataset is empty: there are no images to train on.")
-    if not isinstance(bs, int) or bs < 1: raise ValueError(f"bs must be a positive whole number, got {bs!r}")
-    device = default_device() if device is None else torch.device(device)
-    valid = ds[:0] if valid is None else valid
-    return DataLoaders(TensorBatches(ds, bs, device=device), TensorBatches(valid, bs, shuffle=False, drop_last=False, device=device), device=device)
