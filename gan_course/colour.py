@@ -15,6 +15,55 @@ from .files import whole_folder, filled
 from .models import with_config, _act, dcgan_init
 from .models import register_generator
 
+
+# %% auto #0
+__all__ = ['EMOJI_FONT', 'NOT_PICTURES', 'PETS_URL', 'upsample_generator', 'dcgan64_generator', 'dcgan64_discriminator',
+           'dcgan64_pair', 'emoji_codepoints', 'emoji_image', 'render_emoji', 'pets_dog_files', 'breed',
+           'link_by_breed', 'pets_dogs', 'can_download']
+
+# %% ../nbs/09_beyond_mnist.ipynb #49a4a616
+def upsample_generator(nz=100,     # latent size
+                       width=128,  # feature maps at 8x8 (halved after the first upsampling)
+                       channels=3, # image channels
+                       leak=0.2,   # LeakyReLU slope, as in the Keras example
+                      ) -> nn.Sequential:
+    "The Keras examples' upsampling generator (made there for dog photos): dense to 8x8xwidth, upsample x4, 5x5 conv, upsample x2, 5x5 conv to a tanh image, 64x64."
+    layers = [nn.Linear(nz, width*8*8, bias=False), nn.Unflatten(1, (width, 8, 8)), nn.BatchNorm2d(width), _act(leak),
+              nn.Upsample(scale_factor=4), nn.Conv2d(width, width//2, 5, padding=2, bias=False), nn.BatchNorm2d(width//2), _act(leak),
+              nn.Upsample(scale_factor=2), nn.Conv2d(width//2, channels, 5, padding=2), nn.Tanh()]
+    return with_config(nn.Sequential(*layers), kind='upsample', nz=nz, width=width, channels=channels, leak=leak)
+
+def dcgan64_generator(nz=100,     # latent size
+                      width=64,   # feature maps at 32x32 (x2, x4, x8 at 16, 8 and 4)
+                      channels=3, # image channels
+                     ) -> nn.Sequential:
+    "Radford's 64x64 DCGAN generator: z to 4x4x(8 width), then four stride-2 transposed convolutions to a tanh image."
+    widths = [8*width, 4*width, 2*width, width]
+    layers = [nn.Unflatten(1, (nz, 1, 1)), nn.ConvTranspose2d(nz, widths[0], 4, 1, 0, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU()]
+    for w_in, w_out in zip(widths, widths[1:]): layers += [nn.ConvTranspose2d(w_in, w_out, 4, 2, 1, bias=False), nn.BatchNorm2d(w_out), nn.ReLU()]
+    layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
+    return with_config(nn.Sequential(*layers), kind='dcgan64', nz=nz, width=width, channels=channels)
+
+def dcgan64_discriminator(channels=3, # image channels
+                          width=64,   # feature maps at 32x32 (x2, x4, x8 at 16, 8 and 4)
+                          leak=0.2,   # LeakyReLU slope
+                         ) -> nn.Sequential:
+    "Radford's 64x64 DCGAN discriminator: four stride-2 convolutions (batch norm on all but the first), then one logit."
+    widths = [width, 2*width, 4*width, 8*width]
+    layers = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(leak)]
+    for w_in, w_out in zip(widths, widths[1:]): layers += [nn.Conv2d(w_in, w_out, 4, 2, 1, bias=False), nn.BatchNorm2d(w_out), nn.LeakyReLU(leak)]
+    layers += [nn.Conv2d(8*width, 1, 4, 1, 0), nn.Flatten()]
+    return with_config(nn.Sequential(*layers), kind='dcgan64', channels=channels, width=width, leak=leak)
+
+register_generator('upsample', upsample_generator); register_generator('dcgan64', dcgan64_generator) # so that `load_generator` can rebuild them
+
+def dcgan64_pair(channels=3, # image channels
+                 width=32,   # both networks' width: half of Radford's 64, so that a CPU trains them in minutes
+                ) -> tuple:
+    "Radford's 64x64 (generator, discriminator) at `width`, DCGAN-initialised: the pair this lesson and `gan-course train --size 64` train."
+    return dcgan64_generator(width=width, channels=channels).apply(dcgan_init), dcgan64_discriminator(channels=channels, width=width).apply(dcgan_init)
+
+# %% ../nbs/09_beyond_mnist.ipynb #d57e7e24
 EMOJI_FONT = Path('/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf') # Debian's fonts-noto-color-emoji
 NOT_PICTURES = {0x200D, 0x20E3, 0xFE0F} # joiners and selectors: they only modify a neighbour
 
@@ -42,11 +91,6 @@ def emoji_image(font:ImageFont.FreeTypeFont, # a colour emoji font, e.g. `ImageF
     square = Image.new('RGBA', (side, side), (255, 255, 255, 255))
     square.alpha_composite(glyph, ((side - glyph.size[0]) // 2, (side - glyph.size[1]) // 2))
     return square.convert('RGB').resize((size, size), Image.LANCZOS)
-
-# %% auto #0
-__all__ = ['EMOJI_FONT', 'NOT_PICTURES', 'PETS_URL', 'emoji_codepoints', 'emoji_image', 'render_emoji', 'pets_dog_files', 'breed',
-           'link_by_breed', 'pets_dogs', 'can_download', 'upsample_generator', 'dcgan64_generator',
-           'dcgan64_discriminator', 'dcgan64_pair']
 
 # %% ../nbs/09_beyond_mnist.ipynb #32171d08
 def render_emoji(folder=None, # where to write the PNGs; default: `emoji-<size>` in the cache folder
@@ -106,45 +150,3 @@ def can_download(url=PETS_URL, # the address to try
     try:
         with urllib.request.urlopen(urllib.request.Request(url, method='HEAD'), timeout=timeout): return True
     except OSError: return False
-
-# %% ../nbs/09_beyond_mnist.ipynb #49a4a616
-def upsample_generator(nz=100,     # latent size
-                       width=128,  # feature maps at 8x8 (halved after the first upsampling)
-                       channels=3, # image channels
-                       leak=0.2,   # LeakyReLU slope, as in the Keras example
-                      ) -> nn.Sequential:
-    "The Keras examples' upsampling generator (made there for dog photos): dense to 8x8xwidth, upsample x4, 5x5 conv, upsample x2, 5x5 conv to a tanh image, 64x64."
-    layers = [nn.Linear(nz, width*8*8, bias=False), nn.Unflatten(1, (width, 8, 8)), nn.BatchNorm2d(width), _act(leak),
-              nn.Upsample(scale_factor=4), nn.Conv2d(width, width//2, 5, padding=2, bias=False), nn.BatchNorm2d(width//2), _act(leak),
-              nn.Upsample(scale_factor=2), nn.Conv2d(width//2, channels, 5, padding=2), nn.Tanh()]
-    return with_config(nn.Sequential(*layers), kind='upsample', nz=nz, width=width, channels=channels, leak=leak)
-
-def dcgan64_generator(nz=100,     # latent size
-                      width=64,   # feature maps at 32x32 (x2, x4, x8 at 16, 8 and 4)
-                      channels=3, # image channels
-                     ) -> nn.Sequential:
-    "Radford's 64x64 DCGAN generator: z to 4x4x(8 width), then four stride-2 transposed convolutions to a tanh image."
-    widths = [8*width, 4*width, 2*width, width]
-    layers = [nn.Unflatten(1, (nz, 1, 1)), nn.ConvTranspose2d(nz, widths[0], 4, 1, 0, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU()]
-    for w_in, w_out in zip(widths, widths[1:]): layers += [nn.ConvTranspose2d(w_in, w_out, 4, 2, 1, bias=False), nn.BatchNorm2d(w_out), nn.ReLU()]
-    layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
-    return with_config(nn.Sequential(*layers), kind='dcgan64', nz=nz, width=width, channels=channels)
-
-def dcgan64_discriminator(channels=3, # image channels
-                          width=64,   # feature maps at 32x32 (x2, x4, x8 at 16, 8 and 4)
-                          leak=0.2,   # LeakyReLU slope
-                         ) -> nn.Sequential:
-    "Radford's 64x64 DCGAN discriminator: four stride-2 convolutions (batch norm on all but the first), then one logit."
-    widths = [width, 2*width, 4*width, 8*width]
-    layers = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(leak)]
-    for w_in, w_out in zip(widths, widths[1:]): layers += [nn.Conv2d(w_in, w_out, 4, 2, 1, bias=False), nn.BatchNorm2d(w_out), nn.LeakyReLU(leak)]
-    layers += [nn.Conv2d(8*width, 1, 4, 1, 0), nn.Flatten()]
-    return with_config(nn.Sequential(*layers), kind='dcgan64', channels=channels, width=width, leak=leak)
-
-register_generator('upsample', upsample_generator); register_generator('dcgan64', dcgan64_generator) # so that `load_generator` can rebuild them
-
-def dcgan64_pair(channels=3, # image channels
-                 width=32,   # both networks' width: half of Radford's 64, so that a CPU trains them in minutes
-                ) -> tuple:
-    "Radford's 64x64 (generator, discriminator) at `width`, DCGAN-initialised: the pair this lesson and `gan-course train --size 64` train."
-    return dcgan64_generator(width=width, channels=channels).apply(dcgan_init), dcgan64_discriminator(channels=channels, width=width).apply(dcgan_init)

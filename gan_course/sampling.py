@@ -153,13 +153,23 @@ def attribute_direction(generator:nn.Module,
                         score,          # maps a batch of images in [-1, 1] to one number per image
                         n=2000,         # samples to score
                         frac=0.1,       # compare the top and bottom `frac` of samples
-                        seed=0) -> torch.Tensor:
-    "The latent direction from low-`score` to high-`score` samples: mean top-`frac` latent minus mean bottom-`frac` latent."
+                        seed=0,         # seed of the samples' latent points
+                        by=None,        # maps images to a group label each (e.g. a classifier's class): find the direction within each group, then average
+                        min_group=50,   # with `by`: the fewest samples a group needs to count
+                       ) -> torch.Tensor:
+    "The latent direction from low-`score` to high-`score` samples: mean top-`frac` latent minus mean bottom-`frac` latent (within each group of `by`, averaged)."
     z = sample_noise(n, generator.nz, rng=torch.Generator().manual_seed(seed))
     generator.eval()
-    with torch.no_grad(): scores = torch.cat([score(generator(chunk.to(next(generator.parameters()).device))).cpu() for chunk in z.split(500)])
-    order, k = scores.argsort(), max(1, int(n * frac))
-    return z[order[-k:]].mean(0) - z[order[:k]].mean(0)
+    with torch.no_grad(): images = torch.cat([generator(chunk.to(next(generator.parameters()).device)).cpu() for chunk in z.split(500)])
+    scores = score(images).cpu()
+    groups = torch.zeros(n, dtype=torch.long) if by is None else torch.as_tensor(by(images)).cpu()
+    def top_minus_bottom(rows):
+        order, k = scores[rows].argsort(), max(1, int(len(rows) * frac))
+        return z[rows[order[-k:]]].mean(0) - z[rows[order[:k]]].mean(0)
+    members = [torch.nonzero(groups == g).flatten() for g in groups.unique()]
+    directions = [top_minus_bottom(rows) for rows in members if by is None or len(rows) >= min_group]
+    if not directions: raise ValueError(f"No group has {min_group} of the {n} samples; pass a larger n or a smaller min_group")
+    return torch.stack(directions).mean(0)
 
 # %% ../nbs/08_sampling.ipynb #f374893e
 def _png(picture:np.ndarray) -> bytes:
