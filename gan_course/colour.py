@@ -125,7 +125,7 @@ def breed(path:Path) -> str:
 def link_by_breed(files,  # Pets dog photos, e.g. from `pets_dog_files`
                   folder, # the folder to create
                  ) -> Path:
-    "Link `files` into `folder`/<breed>/ (the labelled layout `load_image_folder` reads); the folder appears complete or not at all."
+    "Link `files` into `folder/<breed>/` (the labelled layout `load_image_folder` reads); the folder appears complete or not at all."
     folder = Path(folder)
     if not files: raise ValueError("No photos to link: pass the dog photos from `pets_dog_files`.")
     if folder.exists() and (filled(folder) or not folder.is_dir()): raise FileExistsError(f"{folder} exists and is not empty; pass a new folder")

@@ -349,7 +349,7 @@ def load_image_folder(folder,      # a folder of images, optionally with one sub
 
 # %% ../nbs/01_data.ipynb #5b9e990a
 def load_mnist_png(folder) -> ImageSet:
-    "Load fastai's `mnist_png` layout (training/<digit>/*.png, testing/<digit>/*.png) as train then t10k splits."
+    "Load fastai's `mnist_png` layout (`training/<digit>/*.png`, `testing/<digit>/*.png`) as train then t10k splits."
     folder = Path(folder)
     subs = {'train': folder/'training', 't10k': folder/'testing'}
     if not any(p.is_dir() for p in subs.values()): raise FileNotFoundError(f"{folder} has neither training/ nor testing/: it is not fastai's mnist_png layout.")
@@ -360,7 +360,7 @@ def load_mnist_png(folder) -> ImageSet:
 
 # %% ../nbs/01_data.ipynb #8de48298
 def save_png_folder(ds:ImageSet, folder) -> Path:
-    "Write `ds` as PNGs into `folder`/<class>/<index>.png (the layout `load_image_folder` reads)."
+    "Write `ds` as PNGs into `folder/<class>/<index>.png` (the layout `load_image_folder` reads)."
     folder = Path(folder)
     for i, (img, lbl) in enumerate(zip(ds.images, ds.labels.tolist())):
         sub = folder/(ds.classes[lbl] if lbl != NO_LABEL and ds.classes else '')

@@ -85,3 +85,52 @@ def test_every_exported_function_is_documented(pages):
             if (inspect.isfunction(obj) or inspect.isclass(obj)) and getattr(obj, '__module__', '') == mod.__name__ and name not in headings:
                 missing.append(f'{module}.{name}')
     assert not missing, f"exported but not documented on any page: {missing}"
+
+
+QUARTO_IMAGES = ('image/png', 'image/jpeg', 'image/svg+xml') # the image outputs Quarto shows; others fall back to their text
+
+
+def image_outputs_quarto_cannot_show(nb:dict) -> list:
+    "The image types of each output that has images but none Quarto shows (an `image/gif` alone renders as its text)."
+    outputs = [out for cell in nb['cells'] for out in cell.get('outputs', [])]
+    kinds = [[k for k in out.get('data', {}) if k.startswith('image/')] for out in outputs]
+    return [k for k in kinds if k and not any(q in k for q in QUARTO_IMAGES)]
+
+
+def test_the_image_check_can_fail():
+    gif = {'cells': [{'outputs': [{'data': {'image/gif': 'R0lG', 'text/plain': '<IPython.core.display.Image object>'}}]}]}
+    assert image_outputs_quarto_cannot_show(gif) == [['image/gif']]
+
+
+@pytest.mark.parametrize('name', NOTEBOOKS)
+def test_every_image_is_one_quarto_shows(name):
+    assert image_outputs_quarto_cannot_show(json.loads((ROOT/'nbs'/name).read_text())) == [], f"{name}: show GIFs as HTML <img> with a data URI"
+
+
+def placeholders_read_as_tags(text:str) -> list:
+    "The `<name>` placeholders in `text` outside backticks: Quarto's markdown takes them for HTML tags and drops them."
+    outside = re.sub(r'`[^`]*`', '', text)
+    return re.findall(r'<[a-z_]+>', outside)
+
+
+def test_the_placeholder_check_can_fail():
+    assert placeholders_read_as_tags("Write into `folder`/<class>/<index>.png") == ['<class>', '<index>']
+    assert placeholders_read_as_tags("Write into `folder/<class>/<index>.png`") == []
+
+
+def test_docstrings_keep_their_placeholders():
+    "A placeholder such as <digit> in an exported docstring sits inside backticks, so the API block shows it."
+    import importlib, inspect
+    found = []
+    for path in sorted((ROOT/'gan_course').glob('*.py')):
+        if path.stem.startswith('_'): continue
+        mod = importlib.import_module(f'gan_course.{path.stem}')
+        for name in getattr(mod, '__all__', []):
+            obj = getattr(mod, name)
+            docs = [obj.__doc__ or ''] + [m.__doc__ or '' for _, m in inspect.getmembers(obj, inspect.isfunction)] if inspect.isclass(obj) else [getattr(obj, '__doc__', '') or '']
+            found += [f'{path.stem}.{name}: {p}' for doc in docs if callable(obj) for p in placeholders_read_as_tags(doc)]
+    assert not found, found
+
+
+def test_the_training_gif_is_on_its_page(pages):
+    assert 'src="data:image/gif;base64,' in pages['08_sampling.ipynb']
