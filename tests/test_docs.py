@@ -134,3 +134,11 @@ def test_docstrings_keep_their_placeholders():
 
 def test_the_training_gif_is_on_its_page(pages):
     assert 'src="data:image/gif;base64,' in pages['08_sampling.ipynb']
+
+
+def test_the_site_links_lessons_and_the_repository():
+    "Quarto leaves previous/next links off unless asked, and shows no repository link in the navbar unless given one."
+    import yaml
+    website = yaml.safe_load((ROOT/'nbs'/'_quarto.yml').read_text())['website']
+    assert website.get('page-navigation') is True
+    assert any(item.get('icon') == 'github' and item.get('href', '').startswith('https://github.com/') for item in website['navbar'].get('right', []))
