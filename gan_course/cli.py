@@ -9,10 +9,9 @@ from __future__ import annotations
 import argparse, csv, inspect, io, json, math, os, shutil, signal, sys, threading, time, warnings
 from contextlib import contextmanager
 from pathlib import Path
-import numpy as np, torch
+import torch
 import matplotlib; matplotlib.use('Agg') if 'ipykernel' not in sys.modules else None
 import matplotlib.pyplot as plt
-from PIL import Image
 from fastai.callback.core import Callback
 from fastai.torch_core import set_seed
 from .commands import COMMANDS, UsageError, command_parsers
