@@ -7,7 +7,7 @@ Docs: https://gan-course.github.io/gan_course/cli_internals.html.md"""
 # %% ../nbs/11a_cli_internals.ipynb #e4b7bf50
 from __future__ import annotations
 import argparse, csv, inspect, io, json, math, os, shutil, signal, sys, threading, time, warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 import torch
 import matplotlib; matplotlib.use('Agg') if 'ipykernel' not in sys.modules else None
@@ -27,20 +27,24 @@ from .reliability import watchdogs, TrainingDiverged, Checkpoint, CHECKPOINT_KEY
 from .conditional import (conditional_generator, conditional_discriminator, conditional_learner, ConditionalGenerator, LabelBound,
                                     class_label, generate_classes, balanced_labels)
 from .colour import dcgan64_pair
+from .distributed import (processes, process_device, process_count, process_rank, is_main_process, data_parallel, ProcessesCheckpoint,
+                                    SharedTimeBudget, lost_contact)
 
 # %% auto #0
 __all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'OTHER_NETWORKS', 'BEFORE_STABILISING', 'UNTIL_TIME_IS_UP', 'RUN_FILES',
-           'EVAL_COLUMNS', 'SCORER_FEATURES', 'SCORE_ROWS', 'RunFiles', 'train', 'Stopped', 'main', 'sample',
-           'interpolation', 'score']
+           'EVAL_COLUMNS', 'SCORER_FEATURES', 'OTHERS_WAIT', 'SCORE_ROWS', 'RunFiles', 'train', 'Stopped', 'main',
+           'sample', 'interpolation', 'score']
 
 # %% ../nbs/11a_cli_internals.ipynb #23298c7b
 DATASETS = {'mnist': mnist, 'fashion': fashion_mnist, 'digits': digits}
 
 NEW_RUN_DEFAULTS = dict(data='mnist', model='dcgan', conditional=False, epochs=5, bs=CPU_RECIPE['bs'], loss='ns', smooth=0.,
                         n_d=1, d_lr_mult=1., ema=DEFAULT_RECIPE['ema'], spectral_norm=False, r1=0., gp=0., augment='none', minutes=0.,
-                        seed=0, device='auto', size=28, channels=1, eval_every=0, d_width=CPU_RECIPE['d_width']) # d_width: not an option, kept for --resume
+                        seed=0, device='auto', size=28, channels=1, eval_every=0, sync_batch_norm=False,
+                        d_width=CPU_RECIPE['d_width'], processes=1) # d_width, processes: not options, kept for --resume
 OTHER_NETWORKS = dict(lr=2e-4, n_g=1) # the DCGAN articles' settings, the default for every network but the 28x28 DCGAN, which gets DEFAULT_RECIPE's
-BEFORE_STABILISING = dict(d_lr_mult=1., ema=0., spectral_norm=False, r1=0., gp=0., augment='none', minutes=0., d_width=64) # what a run.json without them trained with
+BEFORE_STABILISING = dict(d_lr_mult=1., ema=0., spectral_norm=False, r1=0., gp=0., augment='none', minutes=0., d_width=64,
+                          sync_batch_norm=False, processes=1) # what a run.json without them trained with
 
 def _parser() -> argparse.ArgumentParser:
     "`gan-course`'s arguments; those left out are None, so that `--resume` can tell what was given (defaults: `NEW_RUN_DEFAULTS`)."
@@ -68,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--n-g', type=int, help=f"generator steps per real batch (default: {DEFAULT_RECIPE['n_g']} for the 28x28 DCGAN, "
                                        f"the stabilising lesson's recipe; {OTHER_NETWORKS['n_g']} for the other networks)")
     t.add_argument('--seed', type=int, help='random seed (default: 0)')
-    t.add_argument('--device', help="auto, cpu, cuda or cuda:N (default: auto; with --resume, the run's own)")
+    t.add_argument('--device', help="auto, cpu, cuda or cuda:N (default: auto; with --resume, the run's own; under torchrun, cuda is each process's GPU)")
+    t.add_argument('--sync-batch-norm', action='store_true', default=None, help="under torchrun on GPUs: batch-norm statistics over every process's batch (lesson 15)")
     t.add_argument('--size', type=int, help='image folders only: resize to size x size (default: 28; 64 for the 64x64 DCGAN of lesson 09)')
     t.add_argument('--channels', type=int, choices=[1, 3], help='image folders only: 1 to read them grey, 3 for colour (default: 3 if the images have colour, else 1)')
     t.add_argument('--eval-every', type=int, metavar='K',
@@ -119,7 +124,7 @@ def _recipe_default(args, name:str):
 def _new_run(args):
     "`args` of a new run, with `NEW_RUN_DEFAULTS` for those left out, a folder `--data` made absolute, and `--out` given and empty (or absent)."
     if args.out is None: raise UsageError("--out is required (or --resume DIR to continue a run)")
-    _check_new_out(Path(args.out))
+    if is_main_process(): _check_new_out(Path(args.out)) # process 0 alone writes it, and may have made it already
     if args.minutes and args.epochs is None: args.epochs = UNTIL_TIME_IS_UP
     if args.channels is None and _in_colour(args.data):
         args.channels = 3; print(f"--data {args.data} holds colour images: reading them in colour (--channels 1 reads them grey)")
@@ -194,7 +199,10 @@ def _device(name:str) -> torch.device:
     if not torch.cuda.is_available(): raise UsageError(f"--device {name}: no CUDA GPU is available here; use --device cpu")
     if (device.index or 0) >= torch.cuda.device_count():
         raise UsageError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA GPU(s), numbered from 0; use --device cuda or cuda:N with a smaller N")
-    return device
+    if process_count() == 1: return device
+    if device.index is not None: raise UsageError(f"--device {name}: under torchrun each process takes the GPU of its local rank; use --device cuda")
+    try: return process_device(device)
+    except ValueError as e: raise UsageError(f"--device {name}: {e}") from None
 
 def _stored_as_is(data:str) -> str|None:
     "What `--data` is when its images are read as stored (a built-in dataset, IDX files, fastai's mnist_png), else None: a folder of images to resize."
@@ -269,6 +277,7 @@ def _evaluation(ds, every:int, device) -> tuple:
     if min(len(split.validation), len(split.held_out)) <= SCORER_FEATURES: # FID's covariance needs more images than features
         raise UsageError(f"--eval-every: scoring needs more than {SCORER_FEATURES} validation and held-out images, and the {len(ds):,} images of "
                          f"--data give {len(split.validation)} and {len(split.held_out)}; use at least {5 * (SCORER_FEATURES + 1):,} images, or leave out --eval-every")
+    if not is_main_process(): return split.fit, [] # process 0 scores
     print(f"--eval-every {every}: training the scoring classifier (cached after the first run)")
     fit, scorer = split.fit, scorer_for(ds, against='validation', device=device)
     print(f"--eval-every {every}: the GAN trains on the fit part ({len(fit):,} of {len(ds):,} images) and is scored against "
@@ -306,12 +315,30 @@ def _check_checkpoint_fits(learn, run:Path):
         try: check_shapes(shapes(getattr(learn.model, name).state_dict()), stored, f'its checkpoint ({name})')
         except ValueError as e: raise UsageError(f"--resume {run}: {e} Its run.json and checkpoint.safetensors come from different runs") from None
 
+def _check_processes(args):
+    "Raise `UsageError` unless this run's number of processes suits `args`: as many as the run being resumed had, and several for --sync-batch-norm."
+    if args.resume and args.processes != process_count():
+        how = f"torchrun --nproc_per_node {args.processes} -m gan_course train --resume {args.resume}" if args.processes > 1 else "gan-course train, without torchrun"
+        raise UsageError(f"--resume {args.resume}: the run trained on {args.processes} process(es) and this is {process_count()}; resume it on as many ({how})")
+    if args.sync_batch_norm and process_count() == 1: raise UsageError("--sync-batch-norm applies to runs on several processes (torchrun); leave it out")
+
+def _announce(args, out:Path, ds, device, done:int):
+    "Write run.json and say what is about to train (process 0's part)."
+    if args.resume: print(f"resuming {out} after epoch {done}")
+    atomic_save(out/'run.json', lambda f: f.write(json.dumps({k: v for k, v in vars(args).items() if k not in ('command', 'resume')}, indent=2).encode()))
+    length = f"{args.minutes:g} minutes" if args.epochs == UNTIL_TIME_IS_UP else f"{args.epochs} epochs" + (f" or {args.minutes:g} minutes" if args.minutes else '')
+    where = f"device {device}" if args.processes == 1 else f"{args.processes} processes on {device.type} (batch {args.bs} each, {args.bs * args.processes} in all)"
+    print(f"training --model {args.model}{' --conditional' if args.conditional else ''} on {len(ds):,} images of {'x'.join(map(str, ds.shape))} "
+          f"from {args.data}, {length}, {where}")
+
 def train(args, cbs=()) -> Path:
     "Check `args`, load the data, build the GAN, then train it (with extra fastai callbacks `cbs`), writing the run's files into `args.out`."
     args, rows = _resumed(args) if args.resume else (_new_run(args), [])
-    _check_args(args)
-    device, out = _device(args.device), Path(args.out)
-    with _run_folder(out, new=not args.resume):
+    _check_args(args); _check_processes(args)
+    device, out, main, several = _device(args.device), Path(args.out), is_main_process(), process_count() > 1
+    if args.sync_batch_norm and device.type != 'cuda': raise UsageError("--sync-batch-norm works only on GPUs; leave it out on a CPU")
+    args.processes = process_count()
+    with processes(device), (_run_folder(out, new=not args.resume) if main else nullcontext()): # process 0 alone writes the run's files
         ds = _dataset(args)
         set_seed(args.seed, reproducible=True) # before the networks are built: their initial weights come from it
         generator, discriminator = _networks(args, ds)
@@ -319,18 +346,17 @@ def train(args, cbs=()) -> Path:
         ds, evaluation = _evaluation(ds, args.eval_every, device)
         if len(ds) < args.bs: raise UsageError(f"--bs {args.bs} is larger than the {'fit part of the ' if evaluation else ''}dataset ({len(ds)} images); use a smaller --bs")
         learner = conditional_learner if args.conditional else stable_learner
-        limit = [TimeBudget(60 * args.minutes)] if args.minutes else []
+        limit = [(SharedTimeBudget if several else TimeBudget)(60 * args.minutes)] if args.minutes else []
+        files = [RunFiles(out, rows)] if main else [] # lesson 15: on several processes, process 0 writes
+        checkpoint = (ProcessesCheckpoint if several else Checkpoint)(out/'checkpoint.safetensors', resume=bool(args.resume))
         learn = learner(gan_dataloaders(ds, bs=args.bs, device=device), generator.to(device), discriminator.to(device), loss=args.loss,
                         smooth=args.smooth, n_d=args.n_d, n_g=args.n_g, lr=args.lr, d_lr_mult=args.d_lr_mult, ema=args.ema,
                         spectral_norm=args.spectral_norm, r1=args.r1, gp=args.gp, augment=_augment_policy(args.augment), sample_seed=args.seed,
-                        cbs=[RunFiles(out, rows), *watchdogs(), Checkpoint(out/'checkpoint.safetensors', resume=bool(args.resume)), *evaluation, *limit, *cbs])
-        if args.resume: _check_checkpoint_fits(learn, out); print(f"resuming {out} after epoch {len(rows)}")
-        atomic_save(out/'run.json', lambda f: f.write(json.dumps({k: v for k, v in vars(args).items() if k not in ('command', 'resume')}, indent=2).encode()))
-        length = f"{args.minutes:g} minutes" if args.epochs == UNTIL_TIME_IS_UP else f"{args.epochs} epochs" + (f" or {args.minutes:g} minutes" if args.minutes else '')
-        print(f"training --model {args.model}{' --conditional' if args.conditional else ''} on {len(ds):,} images of {'x'.join(map(str, ds.shape))} "
-              f"from {args.data}, {length}, device {device}")
-        learn.fit(args.epochs)
-    print(f"wrote {out}/: samples/, losses.png, metrics.csv, generator.safetensors, training.gif, run.json, checkpoint.safetensors")
+                        cbs=[*files, *watchdogs(), checkpoint, *evaluation, *limit, *cbs])
+        if args.resume: _check_checkpoint_fits(learn, out)
+        if main: _announce(args, out, ds, device, len(rows))
+        with data_parallel(learn, sync_batch_norm=args.sync_batch_norm) if several else nullcontext(): learn.fit(args.epochs)
+    if main: print(f"wrote {out}/: samples/, losses.png, metrics.csv, generator.safetensors, training.gif, run.json, checkpoint.safetensors")
     return out
 
 def _warn_on_one_line(message, category, filename, lineno, file=None, line=None):
@@ -344,7 +370,11 @@ def _what_was_kept(out:Path, fix='') -> str:
     try: done, planned = header_json(checkpoint, CHECKPOINT_KEY, 'checkpoint', 'gan-course train')['epoch'], json.loads((out/'run.json').read_text())['epochs']
     except (ValueError, OSError, KeyError): done, planned = 0, 1 # unreadable: advise the resume, which says what is wrong
     if done >= planned: return f"{out} holds the complete run ({done} epochs): every file was written before it stopped"
-    return f"{out} holds the last complete epoch; {fix}continue with: gan-course train --resume {out}"
+    return f"{out} holds the last complete epoch; {fix}continue with: {_resume_command()} --resume {out}"
+
+def _resume_command() -> str:
+    "How to start `gan-course train` on as many processes as this one has."
+    return 'gan-course train' if process_count() == 1 else f'torchrun --nproc_per_node {process_count()} -m gan_course train'
 
 class Stopped(KeyboardInterrupt):
     "SIGTERM or SIGHUP, raised wherever the program is, so that it stops as after Ctrl-C (files whole, advice printed)."
@@ -360,6 +390,15 @@ def _stopping_on_signals():
     finally:
         for s, handler in previous.items(): signal.signal(s, handler)
 
+OTHERS_WAIT = 5. # seconds a process other than 0 waits before reporting an error: if process 0 failed too, torchrun ends this one first, and one message is shown
+
+def _report(message:str):
+    "Print `message` to stderr: at once from process 0; from another, prefixed with its rank, if it still runs `OTHERS_WAIT` seconds later."
+    if not is_main_process():
+        time.sleep(OTHERS_WAIT)
+        message = message.replace('gan-course: ', f'gan-course (process {process_rank()} of {process_count()}): ', 1)
+    print(message, file=sys.stderr)
+
 def main(argv=None, cbs=()) -> int:
     "The `gan-course` commands (`cbs`: extra fastai callbacks for `train`, for tests and experiments)."
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -368,21 +407,28 @@ def main(argv=None, cbs=()) -> int:
         with _stopping_on_signals(), warnings.catch_warnings():
             args = _parser().parse_args(argv)
             warnings.showwarning = _warn_on_one_line
+            if not is_main_process(): warnings.simplefilter('ignore') # process 0 warns for the run
             if command == 'train': out = Path(args.resume or args.out or '.'); train(args, cbs)
             else: {'sample': sample, 'interpolate': interpolation, 'score': score}[command](args) # defined below, with their lesson section
     except UsageError as e:
-        print(f"gan-course: error: {e} (see gan-course {command} --help)" if command else f"gan-course: error: {e} (see gan-course --help)", file=sys.stderr)
+        _report(f"gan-course: error: {e} (see gan-course {command} --help)" if command else f"gan-course: error: {e} (see gan-course --help)")
         return 2
     except TrainingDiverged as e:
-        print(f"gan-course: error: {e.reason}", file=sys.stderr)
+        _report(f"gan-course: error: {e.reason}")
         return 1
     except FileWriteError as e:
-        print(f"gan-course: error: {e}; {_what_was_kept(out, 'once that is fixed, ')}", file=sys.stderr)
+        _report(f"gan-course: error: {e}; {_what_was_kept(out, 'once that is fixed, ')}")
+        return 1
+    except RuntimeError as e:
+        if not lost_contact(e): raise
+        _report(f"gan-course: error: this process lost contact with the others of the run (one of them stopped or hung); "
+                f"{_what_was_kept(out) if out else 'nothing was written'}")
         return 1
     except KeyboardInterrupt as e:
         signum = e.args[0] if isinstance(e, Stopped) else signal.SIGINT
         how = f"stopped by {signal.Signals(signum).name}" if isinstance(e, Stopped) else 'interrupted'
-        print(f"gan-course: {how}; {_what_was_kept(out) if out else 'nothing was written'}", file=sys.stderr)
+        if process_count() > 1 and signum == signal.SIGTERM: how += ' (under torchrun: another process of the run ended, or torchrun was stopped)'
+        if is_main_process(): print(f"gan-course: {how}; {_what_was_kept(out) if out else 'nothing was written'}", file=sys.stderr)
         return 128 + signum
     return 0
 

@@ -95,9 +95,9 @@ class LabelBound(nn.Module):
 
 class ConditionalTrainer(StableTrainer):
     "The stabilising lesson's trainer for conditional networks: both see the batch's labels, and the fakes are asked for the same classes."
-    def networks(self) -> tuple:
+    def networks(self, generator=None, discriminator=None) -> tuple:
         labels = self.yb[0]
-        return LabelBound(self.model.generator, labels), LabelBound(self.model.discriminator, labels)
+        return tuple(LabelBound(net, labels) for net in super().networks(generator, discriminator))
 
     @staticmethod
     def probe_networks(generator:nn.Module, discriminator:nn.Module, n:int) -> tuple:

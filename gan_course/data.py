@@ -101,10 +101,14 @@ class TensorBatches(DataLoader):
         if self.device is not None and self.images.device != self.device:
             self.images, self.labels = self.images.to(self.device), self.labels.to(self.device)
 
+    def order(self) -> torch.Tensor:
+        "The rows of one epoch, in the order they are batched: shuffled, or as stored (lesson 15 gives each process its share)."
+        device = self.images.device
+        return torch.randperm(self.n, device=device) if self.shuffle else torch.arange(self.n, device=device)
+
     def __iter__(self):
         self._place(); self.before_iter()
-        device = self.images.device
-        order = torch.randperm(self.n, device=device) if self.shuffle else torch.arange(self.n, device=device)
+        order = self.order()
         for i in range(len(self)):
             rows = order[i*self.bs:(i+1)*self.bs]
             yield self.after_batch((to_tanh_range(self.images[rows]), self.labels[rows]))

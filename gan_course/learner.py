@@ -44,6 +44,7 @@ class AlternatingTrainer(Callback):
     "For every real batch: `n_d` discriminator steps, then `n_g` generator steps through a frozen discriminator, with two optimizers."
     order = 61 # after ParamScheduler (60), so both optimizers get this batch's scheduled hyper-parameters
     losses = GENERATOR_LOSSES # the `loss` names this trainer knows
+    parallel = None # (G, D) in their DistributedDataParallel wrappers, when lesson 15 trains on several processes
     def __init__(self, nz:int, loss='ns', smooth=0., n_d=1, n_g=1, d_lr_mult=1., bf16=False):
         if loss not in self.losses: raise ValueError(f"loss must be one of {self.losses}, got {loss!r}")
         self.nz, self.loss, self.smooth, self.n_d, self.n_g, self.d_lr_mult, self.bf16 = nz, loss, smooth, n_d, n_g, d_lr_mult, bf16
@@ -70,11 +71,12 @@ class AlternatingTrainer(Callback):
         if not self.training: return
         self._sync_hypers()
         real, (G, D) = self.xb[0], self.networks()
+        G_own, D_own = self.networks(*self.parallel) if self.parallel else (G, D) # each network's own step goes through its wrapper
         noise = lambda: sample_noise(len(real), self.nz, real.device)
         for _ in range(self.n_d):
-            with self._precision(real): stats = self.d_step(G, D, real, noise())
+            with self._precision(real): stats = self.d_step(G, D_own, real, noise())
         for _ in range(self.n_g):
-            with self._precision(real): stats |= self.g_step(G, D, noise())
+            with self._precision(real): stats |= self.g_step(G_own, D, noise())
         self.learn.gan_stats = stats
         self.learn.loss = self.learn.loss_grad = stats['g_loss']
         raise CancelBatchException()
@@ -91,9 +93,9 @@ class AlternatingTrainer(Callback):
         "bfloat16 autocast around one step when `bf16`: a block per step, because autocast reuses its weight casts until the block ends."
         return torch.autocast(real.device.type, dtype=torch.bfloat16) if self.bf16 else nullcontext()
 
-    def networks(self) -> tuple:
-        "The generator and discriminator as this batch's steps call them (lesson 10's conditional trainer binds the batch's labels)."
-        return self.model.generator, self.model.discriminator
+    def networks(self, generator=None, discriminator=None) -> tuple:
+        "The two networks (default: the model's) as this batch's steps call them (lesson 10's conditional trainer binds the batch's labels)."
+        return (self.model.generator if generator is None else generator, self.model.discriminator if discriminator is None else discriminator)
 
     @staticmethod
     def probe_networks(generator:nn.Module, discriminator:nn.Module, n:int) -> tuple:

@@ -8,7 +8,7 @@ Docs: https://gan-course.github.io/gan_course/reliability.html.md"""
 from __future__ import annotations
 import json, random, warnings
 from pathlib import Path
-import numpy as np, torch
+import numpy as np, torch, torch.distributed as dist
 from fastcore.foundation import L
 from fastai.callback.core import Callback, CancelEpochException
 from safetensors.torch import save as safetensors_bytes, load_file
@@ -29,6 +29,12 @@ class TrainingDiverged(RuntimeError):
 DIVERGENCE_ADVICE = ("Try a lower learning rate (half of it), one-sided label smoothing (smooth=0.1), "
                      "the non-saturating generator loss (loss='ns'), or full precision if you trained in fp16.")
 
+def _on_every_process(finite:torch.Tensor) -> torch.Tensor:
+    "Where training runs on several processes (lesson 15), finite only where it was finite on all of them, so that all stop together."
+    if not (dist.is_available() and dist.is_initialized()): return finite
+    everywhere = finite.int(); dist.all_reduce(everywhere, op=dist.ReduceOp.MIN)
+    return everywhere.bool()
+
 class DivergenceGuard(Callback):
     "Stop training, with a `TrainingDiverged` naming the epoch and step, at the end of an epoch in which a GAN loss was NaN or Inf."
     order = 44 # after_train before GANEvaluation (45) and Recorder (50); after_epoch never runs for a diverged epoch
@@ -40,7 +46,7 @@ class DivergenceGuard(Callback):
     def after_train(self):
         "Check the epoch's losses at once, with one read from the device, and raise naming the first step with a NaN or Inf."
         if not self.losses: return
-        finite = torch.isfinite(torch.stack(self.losses).view(-1, 2)).all(1) # one row per step: (d_loss, g_loss)
+        finite = _on_every_process(torch.isfinite(torch.stack(self.losses).view(-1, 2)).all(1)) # one row per step: (d_loss, g_loss)
         bad = torch.nonzero(~finite).flatten().tolist()
         if not bad: return
         step = self.steps[bad[0]]
@@ -119,11 +125,12 @@ def _unprefixed(prefix:str, tensors:dict) -> dict: return {k[len(prefix) + 1:]: 
 def save_checkpoint(learn,      # a learner made by `gan_learner`
                     path,       # the .safetensors file to write
                     epoch:int,  # epochs of the current `fit` completed
+                    rngs=None,  # random states as `_rng_parts` gives them; default: this process's (lesson 15 passes every process's)
                    ) -> Path:
     "Write all that resuming `learn` exactly needs to `path`, atomically: networks, optimizers, epoch, random states, history."
     g_opt, g_meta = _optimizer_parts(learn.opt, 'g_opt')
     d_opt, d_meta = _optimizer_parts(learn.d_opt, 'd_opt')
-    rngs, rng_meta = _rng_parts()
+    rngs, rng_meta = rngs or _rng_parts()
     recorder, recorder_meta = _recorder_parts(learn.recorder)
     grids = {'grids': torch.from_numpy(np.stack(learn.sample_grids.grids))} if learn.sample_grids.grids else {}
     networks = {k: v for name, net in learn.model.named_children() for k, v in _prefixed(name, net.state_dict()).items()} # G, D and any average of G

@@ -4,7 +4,7 @@ import pytest
 from pathlib import Path
 import torch
 sys.path.insert(0, str(Path(__file__).parents[1]/'benchmarks'))
-import train_speed, train_options, step_profile, time_to_quality, host_overhead, stabilising_race
+import train_speed, train_options, step_profile, time_to_quality, host_overhead, stabilising_race, distributed_scaling
 from gan_course.data import ImageSet
 
 CPU = torch.device('cpu')
@@ -92,3 +92,9 @@ def test_host_overhead_times_and_counts_both_loops():
     assert sum(ops['b'].values()) - sum(ops['a'].values()) < 12
     table = host_overhead.table(times, ops, n_pairs=8)
     assert '| (b) gan_course `gan_learner` |' in table and '| 1.000 |' in table
+
+
+def test_distributed_scaling_tabulates_against_one_process():
+    reports = [dict(processes=1, images_per_s=600., epoch_s=[3., 2., 2.]), dict(processes=2, images_per_s=900., epoch_s=[3., 1.5, 1.5])]
+    table = distributed_scaling.table(reports).splitlines()
+    assert table[2] == '| 1 | 600 | 1.00 | 1.00 | 2.00 |' and table[3] == '| 2 | 900 | 1.50 | 0.75 | 1.50 |'
