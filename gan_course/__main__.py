@@ -11,7 +11,7 @@ __all__ = ['main']
 import sys
 from .commands import COMMANDS, UsageError, command_parsers
 
-def main(argv=None) -> int:
+def main(argv:list|None=None) -> int:
     "The `gan-course` program: a command goes to `gan_course.cli.main` (which imports torch and fastai); `--help`, `--version` and mistakes are answered here."
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] and argv[0] in COMMANDS:

@@ -28,7 +28,7 @@ from .conditional import (conditional_generator, conditional_discriminator, cond
                                     class_label, generate_classes, balanced_labels)
 from .colour import dcgan64_pair
 from .distributed import (processes, process_device, process_count, process_rank, is_main_process, data_parallel, ProcessesCheckpoint,
-                                    SharedTimeBudget, lost_contact)
+                                    SharedTimeBudget, lost_contact, main_process_first)
 
 # %% auto #0
 __all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'OTHER_NETWORKS', 'BEFORE_STABILISING', 'UNTIL_TIME_IS_UP', 'RUN_FILES',
@@ -127,7 +127,8 @@ def _new_run(args):
     if is_main_process(): _check_new_out(Path(args.out)) # process 0 alone writes it, and may have made it already
     if args.minutes and args.epochs is None: args.epochs = UNTIL_TIME_IS_UP
     if args.channels is None and _in_colour(args.data):
-        args.channels = 3; print(f"--data {args.data} holds colour images: reading them in colour (--channels 1 reads them grey)")
+        args.channels = 3
+        if is_main_process(): print(f"--data {args.data} holds colour images: reading them in colour (--channels 1 reads them grey)")
     args = argparse.Namespace(**{**vars(args), **{k: v for k, v in NEW_RUN_DEFAULTS.items() if getattr(args, k, None) is None}})
     if args.data not in DATASETS and Path(args.data).exists(): args.data = str(Path(args.data).resolve()) # so that --resume works from anywhere
     for name in OTHER_NETWORKS:
@@ -191,10 +192,11 @@ def _resumed(args) -> tuple:
     return argparse.Namespace(**{**NEW_RUN_DEFAULTS, **OTHER_NETWORKS, **BEFORE_STABILISING, **saved, **given, 'epochs': epochs, 'out': str(run), 'resume': str(run)}), rows
 
 def _device(name:str) -> torch.device:
-    "The torch device for `--device`."
-    if name == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    try: device = torch.device(name)
-    except RuntimeError: raise UsageError(f"--device {name!r} is not a device; use auto, cpu, cuda or cuda:N") from None
+    "The torch device for `--device` (under torchrun, a GPU is the one of this process's local rank)."
+    if name == 'auto': device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    else:
+        try: device = torch.device(name)
+        except RuntimeError: raise UsageError(f"--device {name!r} is not a device; use auto, cpu, cuda or cuda:N") from None
     if device.type != 'cuda': return device
     if not torch.cuda.is_available(): raise UsageError(f"--device {name}: no CUDA GPU is available here; use --device cpu")
     if (device.index or 0) >= torch.cuda.device_count():
@@ -315,6 +317,13 @@ def _check_checkpoint_fits(learn, run:Path):
         try: check_shapes(shapes(getattr(learn.model, name).state_dict()), stored, f'its checkpoint ({name})')
         except ValueError as e: raise UsageError(f"--resume {run}: {e} Its run.json and checkpoint.safetensors come from different runs") from None
 
+def _check_batch_fits(bs:int, n:int, fit_part:bool):
+    "Raise `UsageError` unless each process's share of the `n` training images holds a batch of `bs`."
+    share = n // process_count()
+    if share < bs:
+        each = f", {share} for each of the {process_count()} processes" if process_count() > 1 else ''
+        raise UsageError(f"--bs {bs} is larger than the {'fit part of the ' if fit_part else ''}dataset ({n} images{each}); use a smaller --bs")
+
 def _check_processes(args):
     "Raise `UsageError` unless this run's number of processes suits `args`: as many as the run being resumed had, and several for --sync-batch-norm."
     if args.resume and args.processes != process_count():
@@ -339,12 +348,12 @@ def train(args, cbs=()) -> Path:
     if args.sync_batch_norm and device.type != 'cuda': raise UsageError("--sync-batch-norm works only on GPUs; leave it out on a CPU")
     args.processes = process_count()
     with processes(device), (_run_folder(out, new=not args.resume) if main else nullcontext()): # process 0 alone writes the run's files
-        ds = _dataset(args)
+        with main_process_first(): ds = _dataset(args) # a download, or a cache to fill: once, by process 0
         set_seed(args.seed, reproducible=True) # before the networks are built: their initial weights come from it
         generator, discriminator = _networks(args, ds)
         if args.conditional: args.classes = generator.classes # so that `gan-course sample --class` can take a name
-        ds, evaluation = _evaluation(ds, args.eval_every, device)
-        if len(ds) < args.bs: raise UsageError(f"--bs {args.bs} is larger than the {'fit part of the ' if evaluation else ''}dataset ({len(ds)} images); use a smaller --bs")
+        with main_process_first(): ds, evaluation = _evaluation(ds, args.eval_every, device) # the scoring classifier: trained (and cached) once
+        _check_batch_fits(args.bs, len(ds), bool(args.eval_every))
         learner = conditional_learner if args.conditional else stable_learner
         limit = [(SharedTimeBudget if several else TimeBudget)(60 * args.minutes)] if args.minutes else []
         files = [RunFiles(out, rows)] if main else [] # lesson 15: on several processes, process 0 writes
@@ -399,7 +408,7 @@ def _report(message:str):
         message = message.replace('gan-course: ', f'gan-course (process {process_rank()} of {process_count()}): ', 1)
     print(message, file=sys.stderr)
 
-def main(argv=None, cbs=()) -> int:
+def main(argv:list|None=None, cbs=()) -> int:
     "The `gan-course` commands (`cbs`: extra fastai callbacks for `train`, for tests and experiments)."
     argv = sys.argv[1:] if argv is None else list(argv)
     command, out = argv[0] if argv and argv[0] in COMMANDS else None, None

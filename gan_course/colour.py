@@ -93,7 +93,7 @@ def emoji_image(font:ImageFont.FreeTypeFont, # a colour emoji font, e.g. `ImageF
     return square.convert('RGB').resize((size, size), Image.LANCZOS)
 
 # %% ../nbs/09_beyond_mnist.ipynb #32171d08
-def render_emoji(folder=None, # where to write the PNGs; default: `emoji-<size>` in the cache folder
+def render_emoji(folder:str|Path|None=None, # where to write the PNGs; default: `emoji-<size>` in the cache folder
                  size=64,     # side of each image
                  font_path=EMOJI_FONT, # a colour emoji font file
                 ) -> Path:
@@ -135,7 +135,7 @@ def link_by_breed(files,  # Pets dog photos, e.g. from `pets_dog_files`
             (partial/breed(f)/f.name).symlink_to(Path(f).resolve())
     return whole_folder(folder, link)
 
-def pets_dogs(folder=None, # where to link the photos; default: `pets-dogs` in the cache folder
+def pets_dogs(folder:str|Path|None=None, # where to link the photos; default: `pets-dogs` in the cache folder
              ) -> Path:
     "Download Oxford-IIIT Pets with fastai (once) and return a folder of its dog photos, one sub-folder per breed."
     folder = Path(folder) if folder is not None else cache_dir()/'pets-dogs'

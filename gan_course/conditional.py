@@ -20,14 +20,14 @@ __all__ = ['balanced_labels', 'ConditionalGenerator', 'conditional_generator', '
            'generate_classes', 'intra_class_fid']
 
 # %% ../nbs/10_conditional.ipynb #debc320e
-def balanced_labels(n:int, n_classes:int, device=None) -> torch.Tensor:
+def balanced_labels(n:int, n_classes:int, device:str|torch.device|None=None) -> torch.Tensor:
     "`n` labels, each of the `n_classes` classes equally often (to within one), in contiguous blocks: row k of a 10x10 grid is class k."
     return torch.arange(n, device=device) * n_classes // n
 
 # %% ../nbs/10_conditional.ipynb #229fd392
 class ConditionalGenerator(nn.Module):
     "A generator of `(noise, labels)`: the label's learned embedding is joined to the noise before `body`."
-    def __init__(self, body:nn.Module, n_classes:int, n_embed:int, classes=None):
+    def __init__(self, body:nn.Module, n_classes:int, n_embed:int, classes:list|None=None):
         super().__init__()
         self.body, self.embed, self.n_classes = body, nn.Embedding(n_classes, n_embed), n_classes
         self.classes = list(classes) if classes else [str(k) for k in range(n_classes)] # the name of each label
@@ -41,7 +41,7 @@ def conditional_generator(nz=100,       # latent size
                           n_embed=50,   # size of the label embedding joined to z
                           width=128,    # the DCGAN generator's feature maps at 7x7
                           channels=1,   # image channels
-                          classes=None, # the class names, indexed by label (saved with the weights); default: the labels as text
+                          classes:list|None=None, # the class names, indexed by label (saved with the weights); default: the labels as text
                          ) -> ConditionalGenerator:
     "A conditional DCGAN generator for 28x28 images: z and a label embedding, into lesson 06's generator, DCGAN-initialised."
     if classes is not None and len(classes) != n_classes:
@@ -109,9 +109,9 @@ def conditional_learner(dls,                  # `DataLoaders` of labelled real i
                         generator:nn.Module,  # maps (noise, labels) to images, e.g. `conditional_generator()`
                         discriminator:nn.Module, # maps (images, labels) to logits, e.g. `conditional_discriminator()`
                         n_samples=100,        # fixed-noise samples per epoch: a 10x10 grid, row k of class k
-                        **kwargs,             # anything else `stable_learner` takes (and so `gan_learner`)
+                        **kwargs,
                        ):
-    "A `stable_learner` whose networks see the class labels of the real batch."
+    "A `stable_learner` whose networks see the class labels of the real batch; other keyword arguments go to `stable_learner` (and so `gan_learner`)."
     labels = dls.train.labels
     if (labels < 0).any(): raise ValueError("A conditional GAN needs labelled images, and some of these have no label; use gan_learner for unlabelled data.")
     for name, net in (('generator', generator), ('discriminator', discriminator)):

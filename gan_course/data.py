@@ -44,7 +44,7 @@ def to_uint8(images:torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/01_data.ipynb #a07b5210
 def image_grid(images,    # (N, C, H, W): uint8 0..255, or float in [-1, 1]
-               nrow=None, # images per row; default: a square-ish grid
+               nrow:int|None=None, # images per row; default: a square-ish grid
                pad=2,     # pixels between images
               ) -> np.ndarray:
     "Lay `images` out as one (H, W, 3) uint8 picture."
@@ -56,10 +56,10 @@ def image_grid(images,    # (N, C, H, W): uint8 0..255, or float in [-1, 1]
     return (grid.permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
 
 def show_images(images,       # (N, C, H, W): uint8 0..255, float in [-1, 1], or an `ImageSet`
-                nrow=None,    # images per row
-                title=None,   # a title above the grid
-                ax=None,      # draw into this matplotlib Axes instead of a new figure
-                figsize=None, # size of a new figure, in inches
+                nrow:int|None=None,    # images per row
+                title:str|None=None,   # a title above the grid
+                ax:plt.Axes|None=None,      # draw into this matplotlib Axes instead of a new figure
+                figsize:tuple|None=None, # size of a new figure, in inches
                ):
     "Draw `images` as one grid with matplotlib and return the Axes."
     if ax is None: _, ax = plt.subplots(figsize=figsize or (6, 6))
@@ -81,7 +81,7 @@ def enlarged(picture:np.ndarray, # (H, W, 3) uint8, e.g. from `image_grid`
 
 def save_grid(images,        # (N, C, H, W): uint8 0..255, float in [-1, 1], or an `ImageSet`
               path,          # the .png file to write
-              nrow=None,     # images per row; default: a square-ish grid
+              nrow:int|None=None,     # images per row; default: a square-ish grid
               min_width=512, # enlarge the grid (whole factors, no blur) until it is at least this wide
              ) -> Path:
     "Write `images` as one grid, enlarged to a readable size, to the PNG file `path` (atomically)."
@@ -92,7 +92,7 @@ def save_grid(images,        # (N, C, H, W): uint8 0..255, float in [-1, 1], or 
 # %% ../nbs/01_data.ipynb #8f94464e
 class TensorBatches(DataLoader):
     "A fastai `DataLoader` over an `ImageSet` held as one tensor: batches are index operations scaled to [-1, 1] on the device."
-    def __init__(self, dataset:ImageSet, bs=128, shuffle=True, drop_last=True, device=None, **kwargs):
+    def __init__(self, dataset:ImageSet, bs=128, shuffle=True, drop_last=True, device:str|torch.device|None=None, **kwargs):
         self.images, self.labels, self.classes = dataset.images, dataset.labels, dataset.classes
         super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=drop_last and len(dataset) >= bs, device=device, **kwargs)
 
@@ -122,8 +122,8 @@ class TensorBatches(DataLoader):
 # %% ../nbs/01_data.ipynb #0489c828
 def gan_dataloaders(ds:ImageSet,   # the real images
                     bs=128,        # batch size
-                    valid=None,    # an `ImageSet` of held-out images, or None for an empty validation loader
-                    device=None,   # where batches live; default: fastai's `default_device()`
+                    valid:ImageSet|None=None,    # an `ImageSet` of held-out images, or None for an empty validation loader
+                    device:str|torch.device|None=None,   # where batches live; default: fastai's `default_device()`
                    ) -> DataLoaders:
     "fastai `DataLoaders` of real images for GAN training, held as one tensor on `device`."
     if len(ds) == 0: raise ValueError("The dataset is empty: there are no images to train on.")
@@ -146,7 +146,7 @@ def _file_bytes(path:Path) -> bytes:
 
 # %% ../nbs/01_data.ipynb #c3f1eff7
 def read_idx(path,      # an IDX file, raw or gzipped
-             ndim=None, # the number of dimensions expected (3 for images, 1 for labels), or None for any
+             ndim:int|None=None, # the number of dimensions expected (3 for images, 1 for labels), or None for any
             ) -> np.ndarray:
     "Read an IDX file into a NumPy array, checking its magic number, dimensions and size."
     path = Path(path)
@@ -261,7 +261,7 @@ def _stack_splits(parts:dict, source:str, classes=None) -> ImageSet:
     return ImageSet(images, labels, classes, source, splits)
 
 def load_idx_folder(folder,       # a folder holding train-* and/or t10k-* IDX files
-                    classes=None, # class names, indexed by label; default: the label numbers as text
+                    classes:list|None=None, # class names, indexed by label; default: the label numbers as text
                    ) -> ImageSet:
     "Load every IDX image/label pair in `folder` (train first, then t10k) as one `ImageSet`."
     folder = Path(folder)
@@ -308,7 +308,7 @@ def _square(img:Image.Image, size) -> Image.Image:
     img = img.crop(((w - s)//2, (h - s)//2, (w - s)//2 + s, (h - s)//2 + s))
     return img.resize((size, size), Image.LANCZOS)
 
-def read_image(path, size=None, channels=1) -> np.ndarray:
+def read_image(path, size:int|None=None, channels=1) -> np.ndarray:
     "Decode the image at `path` as a uint8 (channels, H, W) array, square-cropped and resized to `size` when given."
     try:
         with Image.open(path) as img: img = _square(img.convert('L' if channels == 1 else 'RGB'), size)
@@ -338,7 +338,7 @@ def _decode_images(files, size, channels) -> np.ndarray:
     return np.stack(arrays)
 
 def load_image_folder(folder,      # a folder of images, optionally with one sub-folder per class
-                      size=None,   # resize (after a centre square crop) to size x size; None keeps the size
+                      size:int|None=None,   # resize (after a centre square crop) to size x size; None keeps the size
                       channels=1,  # 1 for grey, 3 for colour
                      ) -> ImageSet:
     "Load every image below `folder` as one `ImageSet`, labelled by sub-folder when there are sub-folders."
@@ -375,7 +375,7 @@ def save_png_folder(ds:ImageSet, folder) -> Path:
 
 # %% ../nbs/01_data.ipynb #4d4da16e
 def load_folder(path,       # a folder of IDX files, fastai's mnist_png layout, or images
-                size=None,  # for a folder of images: resize to size x size (after a centre square crop)
+                size:int|None=None,  # for a folder of images: resize to size x size (after a centre square crop)
                 channels=1, # for a folder of images: 1 for grey, 3 for colour
                ) -> ImageSet:
     "Load a dataset folder: IDX files, fastai's mnist_png layout, or a folder of images."
@@ -416,7 +416,7 @@ def download_mnist() -> Path:
     return Path(untar_data(URLs.MNIST))
 
 # %% ../nbs/01_data.ipynb #be110a93
-def find_mnist(path=None,                 # a folder to use; overrides everything else
+def find_mnist(path:str|Path|None=None,                 # a folder to use; overrides everything else
                download=True,             # download MNIST when no local copy is found
                downloader=download_mnist, # the function that downloads it and returns its folder
               ) -> Path:
@@ -431,7 +431,7 @@ def find_mnist(path=None,                 # a folder to use; overrides everythin
                            "MNIST IDX files (t10k-images-idx3-ubyte.gz ...) or fastai's mnist_png layout, or use `digits()`, "
                            "the small handwritten digits set bundled with scikit-learn.") from e
 
-def mnist(path=None, download=True) -> ImageSet:
+def mnist(path:str|Path|None=None, download=True) -> ImageSet:
     "MNIST digits from `find_mnist(path, download)`, as one `ImageSet`."
     return load_folder(find_mnist(path, download))
 
@@ -455,7 +455,7 @@ def download_fashion_mnist() -> Path:
     from torchvision.datasets import FashionMNIST
     return Path(FashionMNIST(cache_dir()/'torchvision', download=True).raw_folder)
 
-def fashion_mnist(path=None, download=True) -> ImageSet:
+def fashion_mnist(path:str|Path|None=None, download=True) -> ImageSet:
     "Fashion-MNIST from `path`, else $GAN_COURSE_FASHION_DATA, else Debian's copy, else a torchvision download."
     folder = next((Path(p) for p in (path, os.environ.get(FASHION_ENV), DEBIAN_FASHION) if p and Path(p).is_dir()), None)
     if folder is None and not download: raise FileNotFoundError(f"No Fashion-MNIST found: `apt-get install dataset-fashion-mnist`, set {FASHION_ENV}, or pass path=.")

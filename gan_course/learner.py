@@ -216,16 +216,16 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
                 d_lr_mult=1.,           # discriminator lr as a multiple of the generator's
                 betas=(0.5, 0.999),     # Adam's beta1 and beta2, for both optimizers (`ForeachAdam`)
                 wd=0.,                  # decoupled weight decay, for both optimizers
-                nz=None,                # latent size; default: `generator.nz`
+                nz:int|None=None,                # latent size; default: `generator.nz`
                 bf16=False,             # run both steps under bfloat16 autocast (parameters and optimizer state stay float32)
                 n_samples=64,           # fixed-noise samples drawn after every epoch
                 sample_seed=0,          # seed of the fixed noise
                 show_samples=False,     # show the fixed-noise grid after every epoch in a notebook
                 trainer=AlternatingTrainer, # the callback class that runs the steps (lesson 10: `ConditionalTrainer`)
-                cbs=None,               # extra fastai callbacks (one, or a list)
-                **kwargs,               # passed on to fastai's `Learner`
+                cbs:list|None=None,               # extra fastai callbacks (one, or a list)
+                **kwargs,
                ) -> Learner:
-    "A fastai `Learner` (a `LeanLearner`) that trains a GAN: two optimizers, alternating D and G steps on every real batch."
+    "A fastai `Learner` (a `LeanLearner`) that trains a GAN: two optimizers, alternating D and G steps on every real batch; other keyword arguments go to fastai's `Learner`."
     _check_smooth(smooth); _check_positive_int('n_d', n_d); _check_positive_int('n_g', n_g); _check_positive_int('n_samples', n_samples)
     for name, value in (('lr', lr), ('d_lr_mult', d_lr_mult)):
         if not isinstance(value, (int, float)) or value <= 0: raise ValueError(f"{name} must be a positive number, got {value!r}")

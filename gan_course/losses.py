@@ -67,7 +67,7 @@ def frozen(module:nn.Module):
         for p, flag in zip(module.parameters(), flags): p.requires_grad_(flag)
 
 # %% ../nbs/03_mlp_gan.ipynb #a9e9ecff
-def sample_noise(n:int, nz:int, device=None, rng:torch.Generator|None=None) -> torch.Tensor:
+def sample_noise(n:int, nz:int, device:str|torch.device|None=None, rng:torch.Generator|None=None) -> torch.Tensor:
     "`n` latent vectors of size `nz` drawn from N(0, I) on `device`; with `rng`, drawn on `rng`'s device and moved (the same numbers on any device)."
     if rng is None: return torch.randn(n, nz, device=device)
     return torch.randn(n, nz, generator=rng, device=rng.device).to(device) # PyTorch refuses a CPU generator for a draw on the GPU

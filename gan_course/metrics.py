@@ -102,7 +102,7 @@ def train_classifier(train:ImageSet, # labelled images to learn from
                      bs=128,          # batch size
                      lr=3e-3,         # peak learning rate of the one-cycle schedule
                      seed=0,          # seed for the initial weights, the order and the shifts
-                     device=None,     # where to train; default: CUDA when present
+                     device:str|torch.device|None=None,     # where to train; default: CUDA when present
                     ) -> DigitClassifier:
     "Train a `DigitClassifier` on `train`, with random shifts, and return it in eval mode on the CPU."
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
@@ -134,7 +134,7 @@ def _classifier_key(train:ImageSet, **settings) -> str:
 def cached_classifier(train:ImageSet, # labelled images to learn from
                       epochs=8,       # passes over `train`
                       seed=0,         # training seed
-                      device=None,    # where to train it; default: CUDA when present (it is returned on the CPU either way)
+                      device:str|torch.device|None=None,    # where to train it; default: CUDA when present (it is returned on the CPU either way)
                      ) -> DigitClassifier:
     "`train_classifier(train, epochs, seed=seed)`, trained once and afterwards loaded from the cache folder."
     path = cache_dir()/f'classifier-{_classifier_key(train, epochs=epochs, seed=seed)}.safetensors'
@@ -302,7 +302,7 @@ def scorer_for(ds:ImageSet,        # labelled images, split with `split_for_scor
                n=2000,             # images per score
                epochs=8,           # the classifier's training epochs
                seed=0,             # seed for the split
-               device=None,        # where to train the classifier (it is cached, and scores on the CPU)
+               device:str|torch.device|None=None,        # where to train the classifier (it is cached, and scores on the CPU)
               ) -> GANScorer:
     "A `GANScorer` for data like `ds`: a cached classifier trained on its fit part, scoring against one unseen part with the other as the floor."
     if against not in SCORER_PARTS: raise ValueError(f"against must be 'held_out' or 'validation', got {against!r}")
@@ -311,7 +311,7 @@ def scorer_for(ds:ImageSet,        # labelled images, split with `split_for_scor
     return GANScorer(cached_classifier(split.fit, epochs=epochs, device=device), reference, floor, n=n, part=against)
 
 # %% ../nbs/07_evaluation.ipynb #5e588a97
-def plot_class_shares(probs:torch.Tensor, classes=None, ax=None, title='predicted classes of the samples'):
+def plot_class_shares(probs:torch.Tensor, classes:list|None=None, ax:plt.Axes|None=None, title='predicted classes of the samples'):
     "A bar chart of the share of samples predicted as each class, with the 2% class-coverage line."
     shares = class_shares(probs).numpy()
     ax = ax or plt.subplots(figsize=(6, 2.6))[1]

@@ -29,15 +29,16 @@ class TrainingDiverged(RuntimeError):
 DIVERGENCE_ADVICE = ("Try a lower learning rate (half of it), one-sided label smoothing (smooth=0.1), "
                      "the non-saturating generator loss (loss='ns'), or full precision if you trained in fp16.")
 
-def _on_every_process(finite:torch.Tensor) -> torch.Tensor:
-    "Where training runs on several processes (lesson 15), finite only where it was finite on all of them, so that all stop together."
-    if not (dist.is_available() and dist.is_initialized()): return finite
+def _on_every_process(learn, finite:torch.Tensor) -> torch.Tensor:
+    "Where `learn` trains on several processes (lesson 15), finite only where it was finite on all of them, so that all stop together."
+    if getattr(getattr(learn, 'gan_trainer', None), 'parallel', None) is None: return finite
     everywhere = finite.int(); dist.all_reduce(everywhere, op=dist.ReduceOp.MIN)
     return everywhere.bool()
 
 class DivergenceGuard(Callback):
     "Stop training, with a `TrainingDiverged` naming the epoch and step, at the end of an epoch in which a GAN loss was NaN or Inf."
     order = 44 # after_train before GANEvaluation (45) and Recorder (50); after_epoch never runs for a diverged epoch
+    def __init__(self): super().__init__() # no options (and a signature without fastai's event arguments)
     def before_epoch(self): self.steps, self.losses = [], []
     def after_batch(self):
         "Keep this step's number and its d_loss and g_loss: references to tensors on the device, so no work there and no sync."
@@ -46,7 +47,7 @@ class DivergenceGuard(Callback):
     def after_train(self):
         "Check the epoch's losses at once, with one read from the device, and raise naming the first step with a NaN or Inf."
         if not self.losses: return
-        finite = _on_every_process(torch.isfinite(torch.stack(self.losses).view(-1, 2)).all(1)) # one row per step: (d_loss, g_loss)
+        finite = _on_every_process(self.learn, torch.isfinite(torch.stack(self.losses).view(-1, 2)).all(1)) # one row per step: (d_loss, g_loss)
         bad = torch.nonzero(~finite).flatten().tolist()
         if not bad: return
         step = self.steps[bad[0]]
@@ -125,7 +126,7 @@ def _unprefixed(prefix:str, tensors:dict) -> dict: return {k[len(prefix) + 1:]: 
 def save_checkpoint(learn,      # a learner made by `gan_learner`
                     path,       # the .safetensors file to write
                     epoch:int,  # epochs of the current `fit` completed
-                    rngs=None,  # random states as `_rng_parts` gives them; default: this process's (lesson 15 passes every process's)
+                    rngs:tuple|None=None,  # random states as `_rng_parts` gives them; default: this process's (lesson 15 passes every process's)
                    ) -> Path:
     "Write all that resuming `learn` exactly needs to `path`, atomically: networks, optimizers, epoch, random states, history."
     g_opt, g_meta = _optimizer_parts(learn.opt, 'g_opt')

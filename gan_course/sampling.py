@@ -99,8 +99,8 @@ def _built_from_header(path:Path, config:dict) -> nn.Module:
     return builder(**kwargs)
 
 def load_generator(path,           # a file written by `save_generator`
-                   generator=None, # load into this module instead of rebuilding from the stored config
-                   device=None,    # where to put the weights; default: where `generator` is, or the CPU for a rebuilt one
+                   generator:nn.Module|None=None, # load into this module instead of rebuilding from the stored config
+                   device:str|torch.device|None=None,    # where to put the weights; default: where `generator` is, or the CPU for a rebuilt one
                   ) -> nn.Module:
     "Rebuild (or fill) a generator from a safetensors file written by `save_generator`, in eval mode, after checking its header and checksum."
     path = Path(path)
@@ -114,7 +114,7 @@ def load_generator(path,           # a file written by `save_generator`
     return (generator if device is None else generator.to(device)).eval()
 
 # %% ../nbs/08_sampling.ipynb #feb05251
-def generate(generator:nn.Module, n=64, seed=0, nz=None) -> torch.Tensor:
+def generate(generator:nn.Module, n=64, seed=0, nz:int|None=None) -> torch.Tensor:
     "`n` images in [-1, 1] from `generator` in eval mode, reproducible from `seed` (noise drawn on the CPU)."
     nz = nz or generator.nz
     noise = sample_noise(n, nz, next(generator.parameters()).device, rng=torch.Generator().manual_seed(seed))
@@ -154,7 +154,7 @@ def attribute_direction(generator:nn.Module,
                         n=2000,         # samples to score
                         frac=0.1,       # compare the top and bottom `frac` of samples
                         seed=0,         # seed of the samples' latent points
-                        by=None,        # maps images to a group label each (e.g. a classifier's class): find the direction within each group, then average
+                        by:torch.Tensor|None=None,        # maps images to a group label each (e.g. a classifier's class): find the direction within each group, then average
                         min_group=50,   # with `by`: the fewest samples a group needs to count
                        ) -> torch.Tensor:
     "The latent direction from low-`score` to high-`score` samples: mean top-`frac` latent minus mean bottom-`frac` latent (within each group of `by`, averaged)."

@@ -241,10 +241,10 @@ def stable_learner(dls,                     # `DataLoaders` of real images, e.g.
                    gp=0.,                   # WGAN-GP penalty weight lambda; 0 for none
                    augment=(),              # `diff_augment` policy, e.g. ('translation', 'cutout'); () for none
                    trainer=StableTrainer,   # the step-running callback class (lesson 10: `ConditionalTrainer`)
-                   cbs=None,                # extra fastai callbacks
-                   **kwargs,                # anything else `gan_learner` takes: lr, d_lr_mult, betas, n_d, smooth, ...
+                   cbs:list|None=None,                # extra fastai callbacks
+                   **kwargs,
                   ):
-    "A `gan_learner` with the stabilising options of this lesson, each off unless asked for."
+    "A `gan_learner` with the stabilising options of this lesson, each off unless asked for; other keyword arguments go to `gan_learner` (lr, d_lr_mult, betas, n_d, smooth, ...)."
     if not 0 <= ema < 1: raise ValueError(f"ema must be in [0, 1) (0 for no average; 0.999 is usual), got {ema!r}")
     if spectral_norm: discriminator = spectral_normed(discriminator)
     steps = partial(trainer, r1=r1, gp=gp, augment=augment)

@@ -9,6 +9,7 @@ from gan_course.reliability import read_checkpoint
 from gan_course.sampling import load_generator, generate
 
 TORCHRUN = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node']
+pytestmark = pytest.mark.skipif(not Path('/proc/self/environ').exists(), reason="finds torchrun's processes through /proc (Linux)")
 
 
 def torchrun(n, *args, cwd, command=('-m', 'gan_course'), **kwargs):
@@ -81,6 +82,14 @@ def test_sync_batch_norm_needs_several_processes(tmp_path, capsys):
     assert main(['train', '--data', 'digits', '--epochs', '1', '--sync-batch-norm', '--out', str(tmp_path/'x')]) == 2
     assert '--sync-batch-norm applies to runs on several processes' in capsys.readouterr().err
     assert not (tmp_path/'x').exists()
+
+
+def test_a_batch_must_fit_each_process_s_share(monkeypatch):
+    import gan_course.cli as cli
+    monkeypatch.setattr(cli, 'process_count', lambda: 2)
+    with pytest.raises(cli.UsageError, match=r'--bs 1024 is larger than the dataset \(1797 images, 898 for each of the 2 processes\)'): cli._check_batch_fits(1024, 1797, False)
+    cli._check_batch_fits(898, 1797, False)
+    with pytest.raises(cli.UsageError): cli._check_batch_fits(899, 1797, False)
 
 
 def _rank_of(pid:int):

@@ -142,3 +142,64 @@ def test_the_site_links_lessons_and_the_repository():
     website = yaml.safe_load((ROOT/'nbs'/'_quarto.yml').read_text())['website']
     assert website.get('page-navigation') is True
     assert any(item.get('icon') == 'github' and item.get('href', '').startswith('https://github.com/') for item in website['navbar'].get('right', []))
+
+
+def _workflow_commands(name:str) -> list:
+    "The `run:` commands of a GitHub workflow's one job, in order."
+    import yaml
+    jobs = yaml.safe_load((ROOT/'.github'/'workflows'/name).read_text())['jobs']
+    return [step['run'] for job in jobs.values() for step in job['steps'] if 'run' in step]
+
+
+def test_the_workflows_install_what_ci_tests_and_deploy_only_after_the_tests():
+    "The site is built with the torch CI pins (an unpinned one changed under the lessons) and only after the README's tests pass."
+    pins = re.search(r'torch==\S+ torchvision==\S+', (ROOT/'.ci'/'run').read_text()).group()
+    for name in ('test.yaml', 'deploy.yaml'): assert any(pins in run for run in _workflow_commands(name)), name
+    deploy = _workflow_commands('deploy.yaml')
+    tested = [i for i, run in enumerate(deploy) if 'tools/test' in run]
+    built = [i for i, run in enumerate(deploy) if 'nbdev-docs' in run]
+    assert tested and built and tested[0] < built[0]
+
+
+def colab_versions() -> dict:
+    "The version each lesson's Colab cell installs (its `COURSE_VERSION`), by notebook; None where a cell installs unpinned."
+    found = {}
+    for name in NOTEBOOKS:
+        for cell in json.loads((ROOT/'nbs'/name).read_text())['cells']:
+            source = ''.join(cell['source'])
+            if 'google.colab' in source and 'gan-course/gan_course' in source:
+                pinned = re.search(r"COURSE_VERSION = '([^']+)'", source)
+                found[name] = pinned.group(1) if pinned and '@{ref}' in source else None
+    return found
+
+
+def test_every_colab_cell_installs_the_lesson_s_own_version():
+    "An unpinned install gave a lesson from an older commit whatever main held; each cell pins the package version it was written with."
+    import gan_course
+    versions = colab_versions()
+    assert len(versions) >= 16 and set(versions.values()) == {gan_course.__version__}, versions
+
+
+def api_noise() -> list:
+    "What nbdev's API blocks would show wrongly: `NoneType` for an unannotated `x=None`, fastai's event arguments as a callback's, a `**kwargs` comment as the return's."
+    import importlib, inspect, pkgutil, gan_course
+    from fastcore.docments import docments
+    from fastai.callback.core import _events
+    found = []
+    for info in pkgutil.iter_modules(gan_course.__path__):
+        if info.name.startswith('_'): continue
+        module = importlib.import_module(f'gan_course.{info.name}')
+        for name in getattr(module, '__all__', []):
+            obj = getattr(module, name)
+            if not (inspect.isfunction(obj) or inspect.isclass(obj)) or obj.__module__ != module.__name__: continue
+            try: params = inspect.signature(obj).parameters.values()
+            except ValueError: continue
+            found += [f'{info.name}.{name}({p.name}=None) shows NoneType' for p in params if p.default is None and p.annotation is inspect.Parameter.empty and p.name not in _events]
+            found += [f'{info.name}.{name} shows fastai event arguments' for p in list(params)[:1] if p.name in _events]
+            if any(p.kind is p.VAR_KEYWORD for p in params) and inspect.isfunction(obj) and docments(obj, full=True).get('return', {}).get('docment'):
+                found.append(f"{info.name}.{name}: the **kwargs comment shows as the return's")
+    return found
+
+
+def test_api_blocks_show_no_noise():
+    assert not api_noise()
