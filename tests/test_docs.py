@@ -203,3 +203,14 @@ def api_noise() -> list:
 
 def test_api_blocks_show_no_noise():
     assert not api_noise()
+
+
+def test_the_sidebar_numbers_every_lesson():
+    "nbdev's own sidebar lists the pages by title alone; ours (kept by custom_sidebar) gives each lesson its number, and holds every page once."
+    import tomllib, yaml
+    assert tomllib.loads((ROOT/'pyproject.toml').read_text())['tool']['nbdev']['custom_sidebar'] is True
+    contents = yaml.safe_load((ROOT/'nbs'/'sidebar.yml').read_text())['website']['sidebar']['contents']
+    hrefs = [item if isinstance(item, str) else item['href'] for item in contents]
+    assert sorted(hrefs) == NOTEBOOKS
+    for item in contents:
+        if isinstance(item, dict): assert item['text'].startswith(item['href'].split('_')[0] + ' · '), item
