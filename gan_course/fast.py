@@ -12,6 +12,7 @@ from fastai.learner import Learner, AvgSmoothLoss
 from fastai.callback.core import Callback, _inner_loop
 from fastai.optimizer import Optimizer, weight_decay, average_grad, average_sqr_grad, step_stat, adam_step, debias
 from fastai.callback.progress import ProgressCallback
+from fastprogress.fastprogress import text2html_table
 from fastprogress.core import format_time
 from torch.utils._python_dispatch import TorchDispatchMode
 from collections import Counter
@@ -21,8 +22,8 @@ from fastcore.basics import noop
 from .data import in_a_pipe
 
 # %% auto #0
-__all__ = ['DeviceSmoothLoss', 'EpochLines', 'BatchLines', 'GANProgress', 'lean_bookkeeping', 'LeanLearner', 'ForeachAdam',
-           'CountingOps']
+__all__ = ['DeviceSmoothLoss', 'EpochLines', 'BatchLines', 'shorten_table', 'GANProgress', 'lean_bookkeeping', 'LeanLearner',
+           'ForeachAdam', 'CountingOps']
 
 # %% ../nbs/14_fast_training.ipynb #f14stats
 class DeviceSmoothLoss(AvgSmoothLoss):
@@ -56,9 +57,18 @@ class BatchLines:
             print(f"{self.label}: {done}/{self.total} batches, {format_time(now - self.start)}", flush=True); self.last = now
     def on_iter_end(self): pass
 
+def shorten_table(mbar, # a finished fit's fastprogress bar in a notebook
+                  keep:int=3): # epochs to keep at each end
+    "Show a long epoch table as its first and last `keep` rows, with a row saying how many are left out between."
+    header, rows = mbar.lines[:1], mbar.lines[1:]
+    if len(rows) <= 2*keep + 1: return
+    left_out = [f'… {len(rows) - 2*keep} more'] + [''] * (len(rows[0]) - 1)
+    mbar.lines = header + rows[:keep] + [left_out] + rows[-keep:]
+    mbar.text_parts = [text2html_table(mbar.lines)]
+
 class GANProgress(ProgressCallback):
     "fastai's progress bar, reading the smoothed loss (a host sync) every `every` batches; in a pipe or a file, plain lines instead of bars."
-    def __init__(self, every=20, log_every=60.): self.every, self.log_every = every, log_every # log_every: seconds between lines within an epoch
+    def __init__(self, every=20, log_every=60., keep=3): self.every, self.log_every, self.keep = every, log_every, keep # log_every: seconds between lines within an epoch; keep: epochs shown at each end of a finished table
     @property
     def name(self): return 'progress' # so that `learn.progress` and `learn.no_bar()` find it
     def before_fit(self):
@@ -74,6 +84,9 @@ class GANProgress(ProgressCallback):
         self.pbar.update(self.iter + 1)
         if hasattr(self, 'smooth_loss') and ((self.iter + 1) % self.every == 0 or self.iter + 1 == self.n_iter):
             self.pbar.comment = f'{self.smooth_loss.item():.4f}'
+    def after_fit(self):
+        if not self.plain and hasattr(self, 'mbar'): shorten_table(self.mbar, self.keep)
+        super().after_fit()
 
 @contextmanager
 def _no_bar_keeping(learn:Learner):

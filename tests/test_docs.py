@@ -1,40 +1,22 @@
 """The docs, checked without Quarto: nbdev processes the notebooks (the step before `quarto render`), nbconvert
 renders each to HTML, and every page is checked for its title, figures, math, clean outputs and API docs."""
-import json, re, shutil
+import json, re, sys
 from pathlib import Path
 import nbformat, pytest
-from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT/'tools'))
+from docs_pages import html_pages # the pages as tools/docs_pages.py renders and photographs them
 NOTEBOOKS = sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb'))
 LESSONS_WITH_FIGURES = [n for n in NOTEBOOKS if n[:2].isdigit() and n not in ('11a_cli_internals.ipynb', '11b_commands.ipynb', '13_files.ipynb', '14_fast_training.ipynb')] # the appendices show code, text and tables
 LESSONS_WITH_MATH = ['02_minimax.ipynb', '07b_stabilising.ipynb']
 LOCAL_PATHS = re.compile(r'(/work/|/root/|/home/\w+|/tmp/|/Users/\w+|C:\\\\Users)')
 
 
-def _clean(nb:dict) -> nbformat.NotebookNode:
-    "Drop what nbdev leaves that nbconvert's validator rejects: extra cell keys and float timings."
-    for cell in nb['cells']:
-        for key in [k for k in cell if k not in ('id', 'cell_type', 'metadata', 'source', 'outputs', 'execution_count', 'attachments')]: del cell[key]
-        cell.get('metadata', {}).pop('execution', None)
-    return nbformat.reads(json.dumps(nb), as_version=4)
-
-
 @pytest.fixture(scope='module')
 def pages(tmp_path_factory):
     "Every notebook, processed by nbdev for docs and rendered to HTML by nbconvert: {name: html}."
-    from nbdev.quarto import refresh_quarto_yml
-    from nbdev.serve import proc_nbs
-    site = tmp_path_factory.mktemp('site')
-    shutil.copytree(ROOT/'nbs', site/'nbs', ignore=shutil.ignore_patterns('_proc', '.ipynb_checkpoints'))
-    shutil.copytree(ROOT/'gan_course', site/'gan_course', ignore=shutil.ignore_patterns('__pycache__'))
-    shutil.copy(ROOT/'pyproject.toml', site)
-    import os
-    cwd = os.getcwd(); os.chdir(site)
-    try: refresh_quarto_yml(); proc = Path(proc_nbs(n_workers=0))
-    finally: os.chdir(cwd)
-    exporter = HTMLExporter()
-    return {p.name: exporter.from_notebook_node(_clean(json.loads(p.read_text())))[0] for p in proc.glob('*.ipynb')}
+    return html_pages(tmp_path_factory.mktemp('site'))
 
 
 def _title(name):
@@ -107,6 +89,74 @@ def test_every_image_is_one_quarto_shows(name):
     assert image_outputs_quarto_cannot_show(json.loads((ROOT/'nbs'/name).read_text())) == [], f"{name}: show GIFs as HTML <img> with a data URI"
 
 
+COLUMN_PX = 800 # Quarto's body column: a wider figure is shrunk to fit, and its text with it
+
+
+def figures_shrunk_below(nb:dict, scale:float=0.8) -> list:
+    "The pixel widths of the PNG figures that the body column would shrink below `scale` of their size."
+    import base64, io
+    from PIL import Image
+    widths = [Image.open(io.BytesIO(base64.b64decode(out['data']['image/png']))).width
+              for cell in nb['cells'] for out in cell.get('outputs', []) if 'image/png' in out.get('data', {})]
+    return [w for w in widths if COLUMN_PX / w < scale]
+
+
+def test_the_figure_width_check_can_fail():
+    import base64, io
+    from PIL import Image
+    def figure(width):
+        buffer = io.BytesIO(); Image.new('RGB', (width, 10)).save(buffer, 'PNG')
+        return {'data': {'image/png': base64.b64encode(buffer.getvalue()).decode()}}
+    assert figures_shrunk_below({'cells': [{'outputs': [figure(1590), figure(990)]}]}) == [1590]
+
+
+@pytest.mark.parametrize('name', NOTEBOOKS)
+def test_figures_fit_the_column(name):
+    "A figure over 1,000 px wide reaches the reader below 0.8 of its size: 10-point labels under 11 px (lesson 03's strip was 0.5)."
+    assert figures_shrunk_below(json.loads((ROOT/'nbs'/name).read_text())) == [], f"{name}: make the figure at most 10 inches wide"
+
+
+def docs_runs(path:Path) -> list:
+    "The code cells nbdev's docs processing runs in the notebook at `path` (by nbdev's own rule: exports, imports, show_doc)."
+    import warnings
+    from nbdev.process import NBProcessor
+    from nbdev.processors import _do_eval
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return [cell for cell in NBProcessor(path, procs=[]).nb.cells if _do_eval(cell)]
+
+
+def _is_setup(cell) -> bool:
+    "A cell marked `#| exec_doc` that installs the package in Colab or sets up warnings, and does nothing else."
+    import ast
+    colab = 'COURSE_VERSION =' in cell.source and 'google.colab' in cell.source
+    warnings_only = all(ast.unparse(s) == 'import warnings' or ast.unparse(s).startswith('warnings.') for s in ast.parse(cell.source).body)
+    return 'exec_doc' in cell.directives_ and (colab or warnings_only)
+
+
+def lesson_code_run_by_docs(path:Path) -> list:
+    "The cells docs processing would run that are neither exports, show_doc calls, imports alone nor setup: tests, training, plots."
+    import ast
+    from nbdev.processors import _show_docs
+    exported = lambda cell: cell.directives_.keys() & {'export', 'exports', 'exporti'}
+    only_imports = lambda cell: all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in ast.parse(cell.source).body)
+    return [cell.idx_ for cell in docs_runs(path) if not (exported(cell) or only_imports(cell) or _is_setup(cell) or _show_docs(cell.parsed_()))]
+
+
+def test_the_docs_run_check_can_fail(tmp_path):
+    cells = ["#| exec_doc\nimport warnings; warnings.filterwarnings('ignore')", "import torch\nlearn.fit(5)",
+             "#| exec_doc\nimport warnings; warnings.filterwarnings('ignore')\nlearn.fit(5)", "from math import pi", "learn.fit(5)"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(nb, tmp_path/'lesson.ipynb')
+    assert lesson_code_run_by_docs(tmp_path/'lesson.ipynb') == [1, 2]
+
+
+@pytest.mark.parametrize('name', NOTEBOOKS)
+def test_docs_processing_runs_no_lesson_code(name):
+    "nbdev's docs build runs every cell with an import: one that also trains or tests would run at every deploy (lesson 14's op count did)."
+    assert lesson_code_run_by_docs(ROOT/'nbs'/name) == [], f"{name}: move these cells' imports into the lesson's imports cell"
+
+
 def placeholders_read_as_tags(text:str) -> list:
     "The `<name>` placeholders in `text` outside backticks: Quarto's markdown takes them for HTML tags and drops them."
     outside = re.sub(r'`[^`]*`', '', text)
@@ -142,6 +192,12 @@ def test_the_site_links_lessons_and_the_repository():
     website = yaml.safe_load((ROOT/'nbs'/'_quarto.yml').read_text())['website']
     assert website.get('page-navigation') is True
     assert any(item.get('icon') == 'github' and item.get('href', '').startswith('https://github.com/') for item in website['navbar'].get('right', []))
+
+
+def test_long_code_lines_wrap():
+    "Quarto scrolls a code line wider than the column unless told to wrap it; a third of the lines shown are wider."
+    import yaml
+    assert yaml.safe_load((ROOT/'nbs'/'_quarto.yml').read_text())['format']['html'].get('code-overflow') == 'wrap'
 
 
 def _workflow_commands(name:str) -> list:
