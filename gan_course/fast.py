@@ -68,7 +68,10 @@ def shorten_table(mbar, # a finished fit's fastprogress bar in a notebook
 
 class GANProgress(ProgressCallback):
     "fastai's progress bar, reading the smoothed loss (a host sync) every `every` batches; in a pipe or a file, plain lines instead of bars."
-    def __init__(self, every=20, log_every=60., keep=3): self.every, self.log_every, self.keep = every, log_every, keep # log_every: seconds between lines within an epoch; keep: epochs shown at each end of a finished table
+    def __init__(self, every:int=20, # batches between reads of the smoothed loss
+                 log_every:float=60., # in a pipe or a file: seconds between lines within an epoch
+                 keep:int=3): # in a notebook: epochs shown at each end of a finished fit's table
+        self.every, self.log_every, self.keep = every, log_every, keep
     @property
     def name(self): return 'progress' # so that `learn.progress` and `learn.no_bar()` find it
     def before_fit(self):

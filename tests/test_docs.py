@@ -6,7 +6,7 @@ import nbformat, pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'tools'))
-from docs_pages import html_pages # the pages as tools/docs_pages.py renders and photographs them
+from docs_pages import COLUMN_PX, LINE_CHARS, html_pages # the pages as tools/docs_pages.py renders and photographs them
 NOTEBOOKS = sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb'))
 LESSONS_WITH_FIGURES = [n for n in NOTEBOOKS if n[:2].isdigit() and n not in ('11a_cli_internals.ipynb', '11b_commands.ipynb', '13_files.ipynb', '14_fast_training.ipynb')] # the appendices show code, text and tables
 LESSONS_WITH_MATH = ['02_minimax.ipynb', '07b_stabilising.ipynb']
@@ -89,7 +89,6 @@ def test_every_image_is_one_quarto_shows(name):
     assert image_outputs_quarto_cannot_show(json.loads((ROOT/'nbs'/name).read_text())) == [], f"{name}: show GIFs as HTML <img> with a data URI"
 
 
-COLUMN_PX = 800 # Quarto's body column: a wider figure is shrunk to fit, and its text with it
 
 
 def figures_shrunk_below(nb:dict, scale:float=0.8) -> list:
@@ -194,10 +193,37 @@ def test_the_site_links_lessons_and_the_repository():
     assert any(item.get('icon') == 'github' and item.get('href', '').startswith('https://github.com/') for item in website['navbar'].get('right', []))
 
 
+HIDDEN_CODE = re.compile(r'^#\|\s*(hide|echo:\s*false|exports?|exporti)\b', re.M) # nbdev shows an export as its API block
+
+
+def code_lines_too_long(nb:dict, limit:int=LINE_CHARS) -> list:
+    "The lines over `limit` characters of the code cells the docs page shows."
+    sources = [''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code']
+    return [line for s in sources if not HIDDEN_CODE.search(s) for line in s.splitlines() if len(line) > limit]
+
+
+def test_the_code_line_check_can_fail():
+    nb = {'cells': [{'cell_type': 'code', 'source': [f"print({'x' * 85!r})"]},
+                    {'cell_type': 'code', 'source': ['#| hide\n', 'x' * 120]}]}
+    test_lines = code_lines_too_long(nb)
+    assert test_lines == [f"print({'x' * 85!r})"], test_lines
+
+
+@pytest.mark.parametrize('name', NOTEBOOKS)
+def test_shown_code_lines_fit_the_column(name):
+    long = code_lines_too_long(json.loads((ROOT/'nbs'/name).read_text()))
+    assert long == [], f"{name}: {len(long)} code lines over {LINE_CHARS} characters wrap in the column, e.g. {long[0]!r}"
+
+
 def test_long_code_lines_wrap():
-    "Quarto scrolls a code line wider than the column unless told to wrap it; a third of the lines shown are wider."
+    "Quarto scrolls a code line wider than the column unless told to wrap it; a longer line (an output's) still reads."
     import yaml
     assert yaml.safe_load((ROOT/'nbs'/'_quarto.yml').read_text())['format']['html'].get('code-overflow') == 'wrap'
+
+
+def test_wide_tables_scroll_in_the_column():
+    "A live epoch table with a dozen score columns is wider than the column: it scrolls in its own box, not over the margin."
+    assert re.search(r'\.cell-output-display\s*\{[^}]*overflow-x:\s*auto', (ROOT/'nbs'/'styles.css').read_text())
 
 
 def _workflow_commands(name:str) -> list:

@@ -5,30 +5,37 @@ render`), nbconvert writes each page, and headless Chromium (Debian's `chromium`
     python tools/docs_pages.py OUT [NOTEBOOK ...]
 
 writes OUT/<page>.html, OUT/<page>-01.png, -02.png ... (the page in 1280 x 1600 px screens) and OUT/measures.json: for
-each page its height, every figure's natural and shown width, and the code blocks and tables wider than the column.
+each page its height, every figure's natural and shown width, the shown code lines too long for the column (they wrap)
+and the tables wider than it (with their header and whether their box scrolls).
 MathJax comes from the internet, so offline the math shows as its TeX source."""
 import json, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREEN = (1280, 1600) # Chromium's window, and each screenshot's size
+COLUMN_PX = 800 # Quarto's body column: a wider figure is shrunk to fit, and its text with it
+LINE_CHARS = 90 # code characters that fit the column: Quarto's code is 14 px monospace, about 8.4 px a character
 QUARTO_LIKE = """<style>
-.jp-Notebook { max-width: 800px; margin: 0 auto; padding: 0; } /* Quarto's body column */
+.jp-Notebook { max-width: COLUMN_PXpx; margin: 0 auto; padding: 0; } /* Quarto's body column */
 .jp-InputPrompt, .jp-OutputPrompt { display: none; } /* Quarto shows no prompts */
 .jp-Cell img { max-width: 100%; height: auto; } /* Quarto shrinks a wider figure to the column */
 .jp-InputArea pre { white-space: pre-wrap; } /* code-overflow: wrap, as _quarto.yml asks */
-</style>"""
+.jp-OutputArea-output { overflow-x: auto; } /* .cell-output-display in styles.css */
+</style>""".replace('COLUMN_PX', str(COLUMN_PX))
 MEASURE = """<script>
 window.addEventListener('load', () => {
   const column = document.querySelector('.jp-Notebook').clientWidth;
-  const wide = sel => [...document.querySelectorAll(sel)].filter(e => e.scrollWidth > column + 1).map(e => e.scrollWidth);
+  const wide = sel => [...document.querySelectorAll(sel)].filter(e => e.scrollWidth > column + 1);
+  const code = [...document.querySelectorAll('.jp-InputArea pre')].flatMap(e => e.textContent.split('\\n'));
   const figures = [...document.querySelectorAll('.jp-OutputArea img')].map(i => [i.naturalWidth, i.clientWidth]);
   const out = document.createElement('pre'); out.id = 'measures';
   out.textContent = JSON.stringify({height: document.documentElement.scrollHeight, column, figures,
-                                    wide_code: wide('.jp-InputArea pre'), wide_tables: wide('.jp-OutputArea table')});
+                                    long_code_lines: code.filter(l => l.length > LINE_CHARS),
+                                    wide_tables: wide('.jp-OutputArea table').map(t => [t.scrollWidth, t.rows[0].textContent.trim().slice(0, 60),
+                                      getComputedStyle(t.closest('.jp-OutputArea-output')).overflowX])});
   document.body.appendChild(out);
 });
-</script>"""
+</script>""".replace('LINE_CHARS', str(LINE_CHARS))
 
 
 def clean(nb:dict):
@@ -71,7 +78,7 @@ def chromium(*args:str) -> str:
 
 
 def measure(page:Path) -> dict:
-    "The page's layout at 1280 px: its height, figures' natural and shown widths, widths of code blocks and tables wider than the column."
+    "The page's layout at 1280 px: its height, figures' natural and shown widths, code lines that wrap, tables wider than the column."
     dom = chromium(f'--window-size={SCREEN[0]},{SCREEN[1]}', '--dump-dom', page.as_uri())
     return json.loads(dom.split('<pre id="measures">', 1)[1].split('</pre>', 1)[0].replace('&quot;', '"'))
 
@@ -101,7 +108,8 @@ def main(out:str, *names:str):
         page.write_text(html.replace('</head>', QUARTO_LIKE + MEASURE + '</head>', 1))
         measures[name] = measure(page)
         measures[name]['screens'] = len(screenshots(page, measures[name]['height'], out))
-        print(name, json.dumps({k: v for k, v in measures[name].items() if k != 'figures'}), flush=True)
+        shown = {k: len(v) if k == 'long_code_lines' else v for k, v in measures[name].items() if k != 'figures'}
+        print(name, json.dumps(shown), flush=True)
     (out/'measures.json').write_text(json.dumps(measures, indent=1))
 
 
