@@ -58,7 +58,7 @@ def dcgan64_discriminator(channels=3, # image channels
 register_generator('upsample', upsample_generator); register_generator('dcgan64', dcgan64_generator) # so that `load_generator` can rebuild them
 
 def dcgan64_pair(channels=3, # image channels
-                 width=32,   # both networks' width: half of Radford's 64, so that a CPU trains them in minutes
+                 width=32,   # both networks' width (half Radford's 64: a CPU trains them in minutes)
                 ) -> tuple:
     "Radford's 64x64 (generator, discriminator) at `width`, DCGAN-initialised: the pair this lesson and `gan-course train --size 64` train."
     return dcgan64_generator(width=width, channels=channels).apply(dcgan_init), dcgan64_discriminator(channels=channels, width=width).apply(dcgan_init)
@@ -67,7 +67,7 @@ def dcgan64_pair(channels=3, # image channels
 EMOJI_FONT = Path('/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf') # Debian's fonts-noto-color-emoji
 NOT_PICTURES = {0x200D, 0x20E3, 0xFE0F} # joiners and selectors: they only modify a neighbour
 
-def emoji_codepoints(font_path=EMOJI_FONT, # a colour emoji font file
+def emoji_codepoints(font_path=EMOJI_FONT,
                     ) -> list:
     "The single code points that the colour emoji font `font_path` draws (letters, flag letters and skin-tone swatches left out)."
     from fontTools.ttLib import TTFont # imported here: only the emoji need it
@@ -78,7 +78,7 @@ def emoji_codepoints(font_path=EMOJI_FONT, # a colour emoji font file
     return sorted(c for c in cmap if c >= 0x2000 and c not in NOT_PICTURES and not 0x1F1E6 <= c <= 0x1F1FF
                   and not 0x1F3FB <= c <= 0x1F3FF and not 0xE0000 <= c <= 0xE007F)
 
-def emoji_image(font:ImageFont.FreeTypeFont, # a colour emoji font, e.g. `ImageFont.truetype(EMOJI_FONT, 109)`
+def emoji_image(font:ImageFont.FreeTypeFont, # emoji font, e.g. `ImageFont.truetype(EMOJI_FONT, 109)`
                 char:str,                     # the emoji
                 size=64,                      # side of the square result
                ) -> Image.Image|None:
@@ -93,9 +93,9 @@ def emoji_image(font:ImageFont.FreeTypeFont, # a colour emoji font, e.g. `ImageF
     return square.convert('RGB').resize((size, size), Image.LANCZOS)
 
 # %% ../nbs/09_beyond_mnist.ipynb #32171d08
-def render_emoji(folder:str|Path|None=None, # where to write the PNGs; default: `emoji-<size>` in the cache folder
+def render_emoji(folder:str|Path|None=None, # for the PNGs; default: `emoji-<size>` in the cache
                  size=64,     # side of each image
-                 font_path=EMOJI_FONT, # a colour emoji font file
+                 font_path=EMOJI_FONT,
                 ) -> Path:
     "Render every emoji of a colour emoji font as a `size`x`size` PNG into `folder` (once; the folder appears complete or not at all)."
     folder = Path(folder) if folder is not None else cache_dir()/f'emoji-{size}'
@@ -135,7 +135,7 @@ def link_by_breed(files,  # Pets dog photos, e.g. from `pets_dog_files`
             (partial/breed(f)/f.name).symlink_to(Path(f).resolve())
     return whole_folder(folder, link)
 
-def pets_dogs(folder:str|Path|None=None, # where to link the photos; default: `pets-dogs` in the cache folder
+def pets_dogs(folder:str|Path|None=None, # for photo links; default: `pets-dogs` in the cache
              ) -> Path:
     "Download Oxford-IIIT Pets with fastai (once) and return a folder of its dog photos, one sub-folder per breed."
     folder = Path(folder) if folder is not None else cache_dir()/'pets-dogs'
@@ -143,7 +143,7 @@ def pets_dogs(folder:str|Path|None=None, # where to link the photos; default: `p
     from fastai.data.external import untar_data, URLs
     return link_by_breed(pets_dog_files(untar_data(URLs.PETS)/'images'), folder)
 
-def can_download(url=PETS_URL, # the address to try
+def can_download(url=PETS_URL, # to try
                  timeout=5.,   # seconds to wait for an answer
                 ) -> bool:
     "Whether `url` answers within `timeout` seconds (so a lesson can pick downloadable data or a local stand-in)."

@@ -41,7 +41,7 @@ def conditional_generator(nz=100,       # latent size
                           n_embed=50,   # size of the label embedding joined to z
                           width=128,    # the DCGAN generator's feature maps at 7x7
                           channels=1,   # image channels
-                          classes:list|None=None, # the class names, indexed by label (saved with the weights); default: the labels as text
+                          classes:list|None=None, # class names by label (saved); default: the labels as text
                          ) -> ConditionalGenerator:
     "A conditional DCGAN generator for 28x28 images: z and a label embedding, into lesson 06's generator, DCGAN-initialised."
     if classes is not None and len(classes) != n_classes:
@@ -107,7 +107,7 @@ class ConditionalTrainer(StableTrainer):
 
 def conditional_learner(dls,                  # `DataLoaders` of labelled real images, e.g. from `gan_dataloaders`
                         generator:nn.Module,  # maps (noise, labels) to images, e.g. `conditional_generator()`
-                        discriminator:nn.Module, # maps (images, labels) to logits, e.g. `conditional_discriminator()`
+                        discriminator:nn.Module, # scores (images, labels), e.g. `conditional_discriminator()`
                         n_samples=100,        # fixed-noise samples per epoch: a 10x10 grid, row k of class k
                         **kwargs,
                        ):
@@ -142,7 +142,7 @@ def generate_classes(generator:ConditionalGenerator, labels:torch.Tensor, seed=0
 # %% ../nbs/10_conditional.ipynb #c0a1f101
 def intra_class_fid(scorer,               # a `GANScorer` (lesson 07): its classifier's features are used
                     images:torch.Tensor,  # images: uint8, or float in [-1, 1]
-                    labels:torch.Tensor,  # the class of each image (for generated ones: the class asked for)
+                    labels:torch.Tensor,  # each image's class (for generated ones: the class asked for)
                     reference,            # an `ImageSet` of labelled real images no one learned from
                    ) -> list:
     "FID of each class of `images` against `reference`'s images of that class, from as many images of the class on both sides."

@@ -73,7 +73,7 @@ def save_png(picture:np.ndarray, path) -> Path:
     return atomic_save(path, lambda f: Image.fromarray(picture).save(f, format='PNG'))
 
 def enlarged(picture:np.ndarray, # (H, W, 3) uint8, e.g. from `image_grid`
-             min_width=512,      # enlarge by the smallest whole factor that makes it at least this wide
+             min_width=512,      # enlarge by the smallest whole factor that reaches this width
             ) -> np.ndarray:
     "`picture` with each pixel repeated in a square, by the smallest whole factor that makes it `min_width` pixels wide."
     factor = max(1, -(-min_width // picture.shape[1]))
@@ -82,7 +82,7 @@ def enlarged(picture:np.ndarray, # (H, W, 3) uint8, e.g. from `image_grid`
 def save_grid(images,        # (N, C, H, W): uint8 0..255, float in [-1, 1], or an `ImageSet`
               path,          # the .png file to write
               nrow:int|None=None,     # images per row; default: a square-ish grid
-              min_width=512, # enlarge the grid (whole factors, no blur) until it is at least this wide
+              min_width=512, # enlarge the grid (whole factors, no blur) to at least this width
              ) -> Path:
     "Write `images` as one grid, enlarged to a readable size, to the PNG file `path` (atomically)."
     path = Path(path)
@@ -92,7 +92,12 @@ def save_grid(images,        # (N, C, H, W): uint8 0..255, float in [-1, 1], or 
 # %% ../nbs/01_data.ipynb #8f94464e
 class TensorBatches(DataLoader):
     "A fastai `DataLoader` over an `ImageSet` held as one tensor: batches are index operations scaled to [-1, 1] on the device."
-    def __init__(self, dataset:ImageSet, bs=128, shuffle=True, drop_last=True, device:str|torch.device|None=None, **kwargs):
+    def __init__(self, dataset:ImageSet,  # the images to batch
+                 bs=128,                  # batch size
+                 shuffle=True,            # shuffle the rows every epoch
+                 drop_last=True,          # drop a last, partial batch (unless it is the only one)
+                 device:str|torch.device|None=None, # where batches live
+                 **kwargs):
         self.images, self.labels, self.classes = dataset.images, dataset.labels, dataset.classes
         super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=drop_last and len(dataset) >= bs, device=device, **kwargs)
 
@@ -122,8 +127,8 @@ class TensorBatches(DataLoader):
 # %% ../nbs/01_data.ipynb #0489c828
 def gan_dataloaders(ds:ImageSet,   # the real images
                     bs=128,        # batch size
-                    valid:ImageSet|None=None,    # an `ImageSet` of held-out images, or None for an empty validation loader
-                    device:str|torch.device|None=None,   # where batches live; default: fastai's `default_device()`
+                    valid:ImageSet|None=None,    # held-out images, or None for an empty validation loader
+                    device:str|torch.device|None=None,   # where batches live; None: `default_device()`
                    ) -> DataLoaders:
     "fastai `DataLoaders` of real images for GAN training, held as one tensor on `device`."
     if len(ds) == 0: raise ValueError("The dataset is empty: there are no images to train on.")
@@ -146,7 +151,7 @@ def _file_bytes(path:Path) -> bytes:
 
 # %% ../nbs/01_data.ipynb #c3f1eff7
 def read_idx(path,      # an IDX file, raw or gzipped
-             ndim:int|None=None, # the number of dimensions expected (3 for images, 1 for labels), or None for any
+             ndim:int|None=None, # dimensions expected (3 for images, 1 for labels); None: any
             ) -> np.ndarray:
     "Read an IDX file into a NumPy array, checking its magic number, dimensions and size."
     path = Path(path)
@@ -261,7 +266,7 @@ def _stack_splits(parts:dict, source:str, classes=None) -> ImageSet:
     return ImageSet(images, labels, classes, source, splits)
 
 def load_idx_folder(folder,       # a folder holding train-* and/or t10k-* IDX files
-                    classes:list|None=None, # class names, indexed by label; default: the label numbers as text
+                    classes:list|None=None, # class names by label; default: the label numbers as text
                    ) -> ImageSet:
     "Load every IDX image/label pair in `folder` (train first, then t10k) as one `ImageSet`."
     folder = Path(folder)
@@ -338,7 +343,7 @@ def _decode_images(files, size, channels) -> np.ndarray:
     return np.stack(arrays)
 
 def load_image_folder(folder,      # a folder of images, optionally with one sub-folder per class
-                      size:int|None=None,   # resize (after a centre square crop) to size x size; None keeps the size
+                      size:int|None=None,   # crop a centre square, resize to size x size; None: as stored
                       channels=1,  # 1 for grey, 3 for colour
                      ) -> ImageSet:
     "Load every image below `folder` as one `ImageSet`, labelled by sub-folder when there are sub-folders."
@@ -375,7 +380,7 @@ def save_png_folder(ds:ImageSet, folder) -> Path:
 
 # %% ../nbs/01_data.ipynb #4d4da16e
 def load_folder(path,       # a folder of IDX files, fastai's mnist_png layout, or images
-                size:int|None=None,  # for a folder of images: resize to size x size (after a centre square crop)
+                size:int|None=None,  # for image folders: centre square crop, resized to size x size
                 channels=1, # for a folder of images: 1 for grey, 3 for colour
                ) -> ImageSet:
     "Load a dataset folder: IDX files, fastai's mnist_png layout, or a folder of images."
@@ -418,7 +423,7 @@ def download_mnist() -> Path:
 # %% ../nbs/01_data.ipynb #be110a93
 def find_mnist(path:str|Path|None=None,                 # a folder to use; overrides everything else
                download=True,             # download MNIST when no local copy is found
-               downloader=download_mnist, # the function that downloads it and returns its folder
+               downloader=download_mnist, # downloads MNIST and returns its folder
               ) -> Path:
     "The folder `mnist()` reads: `path`, else $GAN_COURSE_DATA, else a previous download, else a fresh download."
     if path is not None: return Path(path)

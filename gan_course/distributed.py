@@ -123,8 +123,8 @@ def _sync_batch_norm(module:nn.Module, device:torch.device) -> nn.Module:
 class DataParallel(Callback):
     "Train on every process of the group: each network in its own `DistributedDataParallel`, each process a share of the data and its own noise."
     order = 42 # before GeneratorEMA (43): its average starts from the weights every process shares, and the epoch's statistics are averaged first
-    def __init__(self, find_unused_parameters=False, # for networks with parameters some forward passes skip
-                 sync_batch_norm=False):             # batch-norm statistics over every process's batch (GPUs only)
+    def __init__(self, find_unused_parameters=False, # True if some forward passes skip some parameters
+                 sync_batch_norm=False):             # batch-norm statistics over all processes (GPUs only)
         self.find_unused_parameters, self.sync_batch_norm = find_unused_parameters, sync_batch_norm
 
     def _wrap(self, net:nn.Module, device) -> DistributedDataParallel:
@@ -217,7 +217,7 @@ def process_device(device:torch.device) -> torch.device:
     return torch.device('cuda', local)
 
 @contextmanager
-def processes(device:str|torch.device|None=None, # the device training uses; default: the GPU of this process's local rank if there is one, else the CPU
+def processes(device:str|torch.device|None=None, # default: this local rank's GPU, else the CPU
               timeout=PROCESS_TIMEOUT, # seconds before a process waiting for the others gives up
              ):
     "Within the block, the processes torchrun started form one group (gloo on CPUs, NCCL on GPUs); yields this process's device."

@@ -45,7 +45,14 @@ class AlternatingTrainer(Callback):
     order = 61 # after ParamScheduler (60), so both optimizers get this batch's scheduled hyper-parameters
     losses = GENERATOR_LOSSES # the `loss` names this trainer knows
     parallel = None # (G, D) in their DistributedDataParallel wrappers, when lesson 15 trains on several processes
-    def __init__(self, nz:int, loss='ns', smooth=0., n_d=1, n_g=1, d_lr_mult=1., bf16=False):
+    def __init__(self, nz:int,  # latent size
+                 loss='ns',     # generator loss: 'ns' (non-saturating), 'minimax' or one of `losses`
+                 smooth=0.,     # one-sided label smoothing of the real target
+                 n_d=1,         # discriminator steps per real batch
+                 n_g=1,         # generator steps per real batch
+                 d_lr_mult=1.,  # discriminator lr as a multiple of the generator's
+                 bf16=False,    # run both steps under bfloat16 autocast
+                ):
         if loss not in self.losses: raise ValueError(f"loss must be one of {self.losses}, got {loss!r}")
         self.nz, self.loss, self.smooth, self.n_d, self.n_g, self.d_lr_mult, self.bf16 = nz, loss, smooth, n_d, n_g, d_lr_mult, bf16
 
@@ -181,7 +188,8 @@ def _latent_size(generator:nn.Module, nz):
 
 def _first_line(e:Exception) -> str: return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
 
-def check_networks_fit(generator:nn.Module, discriminator:nn.Module,
+def check_networks_fit(generator:nn.Module,     # the generator to check
+                       discriminator:nn.Module, # the discriminator to check
                        image_shape,  # (C, H, W) of the real images, or None if unknown
                        nz:int,       # the generator's latent size
                        probe=AlternatingTrainer.probe_networks, # how the trainer calls the networks
@@ -208,20 +216,20 @@ def check_networks_fit(generator:nn.Module, discriminator:nn.Module,
 def gan_learner(dls,                    # `DataLoaders` of real images, e.g. from `gan_dataloaders`
                 generator:nn.Module,    # maps noise (N, nz) to images (N, C, H, W) in [-1, 1]
                 discriminator:nn.Module,# maps images to one logit each
-                loss='ns',              # generator loss: 'ns' (non-saturating) or 'minimax' (or one of `trainer.losses`)
+                loss='ns',              # G's loss: 'ns' (non-saturating), 'minimax' or one of `trainer.losses`
                 smooth=0.,              # one-sided label smoothing of the real target, in [0, 0.5)
                 n_d=1,                  # discriminator steps per real batch
                 n_g=1,                  # generator steps per real batch; lesson 07b's DEFAULT_RECIPE: 2
-                lr=2e-4,                # generator learning rate, the DCGAN article's (the discriminator's is lr * d_lr_mult); lesson 07b's DEFAULT_RECIPE: 2e-3
+                lr=2e-4,                # generator lr (DCGAN article's); lesson 07b's DEFAULT_RECIPE: 2e-3
                 d_lr_mult=1.,           # discriminator lr as a multiple of the generator's
-                betas=(0.5, 0.999),     # Adam's beta1 and beta2, for both optimizers (`ForeachAdam`)
+                betas=(0.5, 0.999),     # Adam's beta1, beta2 for both optimizers (`ForeachAdam`)
                 wd=0.,                  # decoupled weight decay, for both optimizers
                 nz:int|None=None,                # latent size; default: `generator.nz`
-                bf16=False,             # run both steps under bfloat16 autocast (parameters and optimizer state stay float32)
+                bf16=False,             # both steps in bfloat16 autocast (weights, Adam state stay float32)
                 n_samples=64,           # fixed-noise samples drawn after every epoch
                 sample_seed=0,          # seed of the fixed noise
                 show_samples=False,     # show the fixed-noise grid after every epoch in a notebook
-                trainer=AlternatingTrainer, # the callback class that runs the steps (lesson 10: `ConditionalTrainer`)
+                trainer=AlternatingTrainer, # callback class that runs the steps (see lesson 10)
                 cbs:list|None=None,               # extra fastai callbacks (one, or a list)
                 **kwargs,
                ) -> Learner:
@@ -284,7 +292,8 @@ def scoring_mode(discriminator:nn.Module):
             if tracked is not None: m.num_batches_tracked.copy_(tracked)
         discriminator.train(was_training)
 
-def discriminator_accuracy(generator:nn.Module, discriminator:nn.Module,
+def discriminator_accuracy(generator:nn.Module,     # the generator that makes the fakes
+                           discriminator:nn.Module, # the discriminator to score
                            real:torch.Tensor, # real images: uint8 (N, C, H, W) or float in [-1, 1]
                            nz:int|None=None,  # latent size; default: `generator.nz`
                            bs=500,            # batch size for scoring

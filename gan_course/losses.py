@@ -70,14 +70,17 @@ def frozen(module:nn.Module):
 def sample_noise(n:int, nz:int, device:str|torch.device|None=None, rng:torch.Generator|None=None) -> torch.Tensor:
     "`n` latent vectors of size `nz` drawn from N(0, I) on `device`; with `rng`, drawn on `rng`'s device and moved (the same numbers on any device)."
     if rng is None: return torch.randn(n, nz, device=device)
-    return torch.randn(n, nz, generator=rng, device=rng.device).to(device) # PyTorch refuses a CPU generator for a draw on the GPU
+    whole = -(-n * nz // 16) * 16 # a whole number of 16s: then seed s's first k vectors are the same for every n >= k
+    noise = torch.randn(whole, generator=rng, device=rng.device)[:n * nz].view(n, nz)
+    return noise.to(device) # PyTorch refuses a CPU generator for a draw on the GPU
 
 def discriminator_stats(loss:torch.Tensor, real_logits:torch.Tensor, fake_logits:torch.Tensor) -> dict:
     "A discriminator step's report, detached: its loss, D(x) and D(G(z)) (float32 even if D ran under bfloat16 autocast)."
     probs = lambda logits: torch.sigmoid(logits.detach().float())
     return dict(d_loss=loss.detach(), d_real=probs(real_logits).mean(), d_fake=probs(fake_logits).mean())
 
-def discriminator_step(generator:nn.Module, discriminator:nn.Module,
+def discriminator_step(generator:nn.Module,     # the generator G (makes the fakes)
+                       discriminator:nn.Module, # the discriminator D (trained here)
                        opt,                 # the discriminator's optimizer (holds D's parameters only)
                        real:torch.Tensor,   # a batch of real images in [-1, 1]
                        noise:torch.Tensor,  # latent vectors for the fakes
@@ -90,7 +93,8 @@ def discriminator_step(generator:nn.Module, discriminator:nn.Module,
     opt.zero_grad(); loss.backward(); opt.step()
     return discriminator_stats(loss, real_logits, fake_logits)
 
-def generator_step(generator:nn.Module, discriminator:nn.Module,
+def generator_step(generator:nn.Module,     # the generator G (trained here)
+                   discriminator:nn.Module, # the discriminator D (frozen for this step)
                    opt,                 # the generator's optimizer (holds G's parameters only)
                    noise:torch.Tensor,  # latent vectors for the fakes
                    kind:str='ns',       # generator loss: 'ns' (non-saturating) or 'minimax'

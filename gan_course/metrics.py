@@ -41,7 +41,7 @@ def _part_counts(class_sizes:torch.Tensor, shares:torch.Tensor) -> torch.Tensor:
     return counts
 
 def stratified_rows(labels:torch.Tensor, # one class label per row
-                    shares:tuple,         # the share of the rows each part gets, e.g. (0.6, 0.2, 0.2), summing to 1
+                    shares:tuple,         # each part's share of the rows, e.g. (0.6, 0.2, 0.2), summing to 1
                     seed=0,               # seed for which rows go where, and their order
                    ) -> list:
     "Row indices of disjoint random parts with the given `shares`, each with every class in its overall proportion, each in random order."
@@ -134,7 +134,7 @@ def _classifier_key(train:ImageSet, **settings) -> str:
 def cached_classifier(train:ImageSet, # labelled images to learn from
                       epochs=8,       # passes over `train`
                       seed=0,         # training seed
-                      device:str|torch.device|None=None,    # where to train it; default: CUDA when present (it is returned on the CPU either way)
+                      device:str|torch.device|None=None,    # where to train; default: CUDA when present
                      ) -> DigitClassifier:
     "`train_classifier(train, epochs, seed=seed)`, trained once and afterwards loaded from the cache folder."
     path = cache_dir()/f'classifier-{_classifier_key(train, epochs=epochs, seed=seed)}.safetensors'
@@ -155,8 +155,10 @@ def _sqrt_psd(m:torch.Tensor) -> torch.Tensor:
     values, vectors = torch.linalg.eigh(m)
     return (vectors * values.clamp(min=0).sqrt()) @ vectors.T
 
-def frechet_distance(mu1:torch.Tensor, sigma1:torch.Tensor, # mean (d,) and covariance (d, d) of one Gaussian
-                     mu2:torch.Tensor, sigma2:torch.Tensor, # and of the other
+def frechet_distance(mu1:torch.Tensor,    # mean (d,) of one Gaussian
+                     sigma1:torch.Tensor, # its covariance (d, d)
+                     mu2:torch.Tensor,    # mean (d,) of the other
+                     sigma2:torch.Tensor, # its covariance (d, d)
                     ) -> float:
     "The squared Fréchet distance between two Gaussians, in float64."
     mu1, sigma1, mu2, sigma2 = (torch.as_tensor(t, dtype=torch.float64) for t in (mu1, sigma1, mu2, sigma2))
@@ -298,11 +300,11 @@ class GANScorer:
 SCORER_PARTS = ('held_out', 'validation')
 
 def scorer_for(ds:ImageSet,        # labelled images, split with `split_for_scoring`
-               against='held_out', # the part to score against: 'held_out' (reports) or 'validation' (choices); the other is the floor
+               against='held_out', # score against 'held_out' (reports) or 'validation' (choices)
                n=2000,             # images per score
                epochs=8,           # the classifier's training epochs
                seed=0,             # seed for the split
-               device:str|torch.device|None=None,        # where to train the classifier (it is cached, and scores on the CPU)
+               device:str|torch.device|None=None,        # where to train the classifier (scores on CPU)
               ) -> GANScorer:
     "A `GANScorer` for data like `ds`: a cached classifier trained on its fit part, scoring against one unseen part with the other as the floor."
     if against not in SCORER_PARTS: raise ValueError(f"against must be 'held_out' or 'validation', got {against!r}")
@@ -354,7 +356,7 @@ class EvalStat(Metric):
 class GANEvaluation(Callback):
     "Every `every` epochs, score the `sampler` generator against the validation part; show `columns` in the progress table; keep the best generator by FID."
     order = 45 # after_train before Recorder (50) reads the metrics
-    def __init__(self, scorer:GANScorer, # a scorer against the validation part: `scorer_for(ds, against='validation')`
+    def __init__(self, scorer:GANScorer, # a validation scorer: `scorer_for(ds, against='validation')`
                  every=1, seed=0, columns=('fid', 'class_coverage')):
         if not isinstance(every, int) or every < 1: raise ValueError(f"every must be a whole number >= 1, got {every!r}")
         if getattr(scorer, 'part', '') == 'held_out':

@@ -54,7 +54,7 @@ def _act(leak:float) -> nn.Module: return nn.LeakyReLU(leak) if leak else nn.ReL
 def dcgan_generator(nz=100,        # latent size
                     width=128,     # feature maps at 7x7 (halved at 14x14)
                     channels=1,    # image channels
-                    batchnorm=True,# BatchNorm after the projection and each hidden transposed convolution
+                    batchnorm=True,# BatchNorm after the projection and each hidden ConvTranspose2d
                     leak=0.,       # 0 for ReLU (Radford); 0.2 for the Keras example's LeakyReLU
                    ) -> nn.Sequential:
     "A DCGAN generator for 28x28 images: project z to 7x7xwidth, then stride-2 transposed convolutions to a tanh image."

@@ -126,7 +126,7 @@ def _unprefixed(prefix:str, tensors:dict) -> dict: return {k[len(prefix) + 1:]: 
 def save_checkpoint(learn,      # a learner made by `gan_learner`
                     path,       # the .safetensors file to write
                     epoch:int,  # epochs of the current `fit` completed
-                    rngs:tuple|None=None,  # random states as `_rng_parts` gives them; default: this process's (lesson 15 passes every process's)
+                    rngs:tuple|None=None,  # random states from `_rng_parts`; default: this process's
                    ) -> Path:
     "Write all that resuming `learn` exactly needs to `path`, atomically: networks, optimizers, epoch, random states, history."
     g_opt, g_meta = _optimizer_parts(learn.opt, 'g_opt')

@@ -30,7 +30,7 @@ def _defined_in(kind:str) -> dict:
     module = GENERATOR_BUILDERS[kind].__module__
     return {'module': module} if module.startswith('gan_course.') else {}
 
-def save_generator(generator:nn.Module, # a generator built by a `gan_course.models` builder (it has `.config`)
+def save_generator(generator:nn.Module, # built by a `gan_course.models` builder (so it has `.config`)
                    path,                # the .safetensors file to write
                   ) -> Path:
     "Save `generator`'s weights and build config as one safetensors file, written atomically."
@@ -99,8 +99,8 @@ def _built_from_header(path:Path, config:dict) -> nn.Module:
     return builder(**kwargs)
 
 def load_generator(path,           # a file written by `save_generator`
-                   generator:nn.Module|None=None, # load into this module instead of rebuilding from the stored config
-                   device:str|torch.device|None=None,    # where to put the weights; default: where `generator` is, or the CPU for a rebuilt one
+                   generator:nn.Module|None=None, # a module to fill; default: build one from the file
+                   device:str|torch.device|None=None,    # default: where `generator` is, or the CPU
                   ) -> nn.Module:
     "Rebuild (or fill) a generator from a safetensors file written by `save_generator`, in eval mode, after checking its header and checksum."
     path = Path(path)
@@ -149,12 +149,12 @@ def interpolate(generator:nn.Module, seed_a=0, seed_b=1, steps=10, kind='slerp')
     with torch.no_grad(): return generator(path.to(next(generator.parameters()).device))
 
 # %% ../nbs/08_sampling.ipynb #4a80d06e
-def attribute_direction(generator:nn.Module,
+def attribute_direction(generator:nn.Module, # the generator to sample
                         score,          # maps a batch of images in [-1, 1] to one number per image
                         n=2000,         # samples to score
                         frac=0.1,       # compare the top and bottom `frac` of samples
                         seed=0,         # seed of the samples' latent points
-                        by:torch.Tensor|None=None,        # maps images to a group label each (e.g. a classifier's class): find the direction within each group, then average
+                        by:torch.Tensor|None=None,        # maps images to group labels (e.g. a classifier's class)
                         min_group=50,   # with `by`: the fewest samples a group needs to count
                        ) -> torch.Tensor:
     "The latent direction from low-`score` to high-`score` samples: mean top-`frac` latent minus mean bottom-`frac` latent (within each group of `by`, averaged)."
@@ -177,7 +177,7 @@ def _png(picture:np.ndarray) -> bytes:
 
 class LatentExplorer:
     "A seed box, a new-sample button and one slider per latent direction, redrawing a grid of samples."
-    def __init__(self, generator:nn.Module,
+    def __init__(self, generator:nn.Module, # the generator to explore
                  directions:dict,  # slider name -> latent direction (a tensor of size nz)
                  n=16,             # samples in the grid
                  seed=0,           # first seed shown

@@ -67,9 +67,9 @@ class AveragedGenerator(nn.Module):
 class GeneratorEMA(Callback):
     "Keep an exponential moving average of the generator (`learn.model.averaged`), which then samples, scores and is saved."
     order = 43 # after_train before DivergenceGuard (44), GANEvaluation (45) and SampleGrids (70): they see the recomputed average
-    def __init__(self, beta=0.999, # decay of the average per step (memory of about 1 / (1 - beta) steps)
-                 warmup=10,        # warm-up constant: the decay is min(beta, (1 + t) / (warmup + t)) after t updates
-                 n_batches=16,     # batches of fresh noise over which batch-norm statistics are recomputed each epoch
+    def __init__(self, beta=0.999, # per-step decay of the average (memory: about 1 / (1 - beta) steps)
+                 warmup=10,        # warm-up: decay is min(beta, (1 + t) / (warmup + t)) after t updates
+                 n_batches=16,     # noise batches for recomputing batch-norm statistics each epoch
                 ):
         if not 0 <= beta < 1: raise ValueError(f"beta must be in [0, 1) (0.999 is usual), got {beta!r}")
         self.beta, self.warmup, self.n_batches = beta, warmup, n_batches
@@ -183,7 +183,7 @@ def stable_discriminator_step(generator:nn.Module, discriminator:nn.Module,
                               loss='ns',          # a key of `OBJECTIVES`
                               smooth=0.,          # one-sided label smoothing ('ns' and 'minimax' only)
                               augment=(),         # `diff_augment` policy for everything D sees; () for none
-                              r1=0.,              # R1 weight gamma (the penalty is gamma / 2 times the mean squared gradient)
+                              r1=0.,              # R1 weight gamma (penalty: gamma / 2 times the mean squared gradient)
                               gp=0.,              # WGAN-GP weight lambda (10 in the article)
                              ) -> dict:
     "Update D once: `loss`'s discriminator loss on augmented real and fake images, plus the R1 and gradient penalties."
@@ -215,7 +215,16 @@ def stable_generator_step(generator:nn.Module, discriminator:nn.Module,
 class StableTrainer(AlternatingTrainer):
     "`AlternatingTrainer` with the stabilising options: any of `OBJECTIVES`, R1 and gradient penalties, and differentiable augmentation."
     losses = tuple(OBJECTIVES)
-    def __init__(self, nz:int, loss='ns', smooth=0., n_d=1, n_g=1, d_lr_mult=1., bf16=False, r1=0., gp=0., augment=()):
+    def __init__(self, nz:int,  # latent size
+                 loss='ns',     # a key of `OBJECTIVES`
+                 smooth=0.,     # one-sided label smoothing ('ns' and 'minimax' only)
+                 n_d=1,         # discriminator steps per real batch
+                 n_g=1,         # generator steps per real batch
+                 d_lr_mult=1.,  # the discriminator's learning rate over the generator's
+                 bf16=False,    # run both steps under bfloat16 autocast
+                 r1=0.,         # R1 penalty weight gamma; 0 for none
+                 gp=0.,         # WGAN-GP penalty weight lambda; 0 for none
+                 augment=()):   # `diff_augment` policy; () for none
         super().__init__(nz, loss, smooth, n_d, n_g, d_lr_mult, bf16)
         if smooth and loss not in ('ns', 'minimax'): raise ValueError(f"smooth applies to the cross-entropy losses ('ns', 'minimax'), not to loss={loss!r}; leave it 0")
         for name, value in (('r1', r1), ('gp', gp)):
@@ -236,11 +245,11 @@ def stable_learner(dls,                     # `DataLoaders` of real images, e.g.
                    discriminator:nn.Module, # maps images to one score each
                    loss='ns',               # 'ns', 'minimax', 'hinge' or 'wasserstein' (`OBJECTIVES`)
                    ema=0.,                  # decay of the generator's moving average (e.g. 0.999); 0 for none
-                   spectral_norm=False,     # spectral-normalise the discriminator (and drop its batch norm)
+                   spectral_norm=False,     # spectral-normalise the discriminator (drop its batch norm)
                    r1=0.,                   # R1 penalty weight gamma; 0 for none
                    gp=0.,                   # WGAN-GP penalty weight lambda; 0 for none
                    augment=(),              # `diff_augment` policy, e.g. ('translation', 'cutout'); () for none
-                   trainer=StableTrainer,   # the step-running callback class (lesson 10: `ConditionalTrainer`)
+                   trainer=StableTrainer,   # step-running callback class, e.g. `ConditionalTrainer`
                    cbs:list|None=None,                # extra fastai callbacks
                    **kwargs,
                   ):
