@@ -89,8 +89,6 @@ def test_every_image_is_one_quarto_shows(name):
     assert image_outputs_quarto_cannot_show(json.loads((ROOT/'nbs'/name).read_text())) == [], f"{name}: show GIFs as HTML <img> with a data URI"
 
 
-
-
 def figures_shrunk_below(nb:dict, scale:float=0.8) -> list:
     "The pixel widths of the PNG figures that the body column would shrink below `scale` of their size."
     import base64, io
@@ -194,8 +192,6 @@ def test_the_site_links_lessons_and_the_repository():
 
 
 HIDDEN_CODE = re.compile(r'^#\|\s*(hide|echo:\s*false|exports?|exporti)\b', re.M) # nbdev shows an export as its API block
-
-
 FENCED = re.compile(r'^```[^\n]*\n(.*?)^```', re.M | re.S) # a code block in markdown
 
 
@@ -232,8 +228,8 @@ def signature_lines_too_long(page:str, limit:int=LINE_CHARS) -> list:
     "The lines over `limit` characters of a page's API signatures (nbdev lays them out a parameter a line, with comments)."
     import html
     blocks = [html.unescape(re.sub('<[^>]+>', '', b)) for b in re.findall(r'<div class="highlight"><pre>(.*?)</pre>', page, re.S)]
-    signatures = [b for b in blocks if re.match(r'\s*(async def|def|class) (\w+)', b)
-                  and re.match(r'\s*(?:async def|def|class) (\w+)', b)[1] not in UNFIXABLE_SIGNATURES]
+    names = [re.match(r'\s*(?:async def|def|class) (\w+)', b) for b in blocks]
+    signatures = [b for b, name in zip(blocks, names) if name and name[1] not in UNFIXABLE_SIGNATURES]
     return [line for b in signatures for line in b.splitlines() if len(line) > limit]
 
 
