@@ -2,9 +2,10 @@
 
 Usage: GAN_COURSE_DATA=../shared/data/mnist python benchmarks/stabilising_race.py [--minutes 2] [--seeds 0 1 2] [--recipes ...] [--out benchmarks/stabilising_race]
 
-Each option alone on top of `CPU_RECIPE` (lesson 06's DCGAN widths, batch 64, lr 2e-3), then a combination of the two
-that helped in a one-seed screening (the average of the generator at decay 0.99, and R1), against `CPU_RECIPE` itself
-and the PyTorch DCGAN example's recipe. Data, judge and
+Each option alone on top of `CPU_RECIPE` (lesson 06's DCGAN widths, batch 64, lr 2e-3), then combinations that helped
+in one-seed screenings (the average of the generator at decay 0.99 with R1 or with two generator steps per batch), and
+lesson 03's fully connected GAN with such options (the `mlp_` recipes; `mlp_ema_999_ng2_bs128` is lesson 07b's
+`DEFAULT_RECIPE`), against `CPU_RECIPE` itself and the PyTorch DCGAN example's recipe. Data, judge and
 fairness as in time_to_quality.py, whose race this script runs: the 6,000-image fit part of lesson 07's split, FID of
 2,000 samples against the 2,000 validation images after every pass, the recipes taking turns, only training timed. After
 each seed's race, every recipe's final generator (its weight average where it keeps one) gets all of lesson 07's scores
@@ -16,10 +17,10 @@ warnings.filterwarnings('ignore')
 import torch
 from time_to_quality import race, table, plot, quiet_fit, PyTorchExample
 from gan_course.data import mnist, gan_dataloaders
-from gan_course.models import CPU_RECIPE, recipe_networks
+from gan_course.models import CPU_RECIPE
 from gan_course.metrics import split_for_scoring, scorer_for
 from gan_course.sampling import generate
-from gan_course.stabilising import stable_learner
+from gan_course.stabilising import stable_learner, recipe_networks_for
 
 OPTIONS = {
     'cpu_recipe': {},
@@ -32,15 +33,20 @@ OPTIONS = {
     'wgan_gp': dict(loss='wasserstein', gp=10., n_d=5, lr=2e-4, betas=(0.5, 0.9)),
     'ema_99_r1': dict(ema=0.99, r1=1.),
     'ema_99_ng2': dict(ema=0.99, n_g=2), # two generator steps per real batch: DEFAULT_RECIPE since the 5-minute race
+    'mlp_ema_99_ng2': dict(model='mlp', ema=0.99, n_g=2, lr=2e-4), # lesson 03's fully connected GAN with the same options
+    'mlp_ema_999_ng2': dict(model='mlp', ema=0.999, n_g=2, lr=2e-4),
+    'mlp_ema_999_ng2_bs128': dict(model='mlp', ema=0.999, n_g=2, lr=2e-4, bs=128), # DEFAULT_RECIPE since the MLP race
+    'mlp_ema_999_ng1': dict(model='mlp', ema=0.999, n_g=1, lr=2e-4),
+    'mlp_ema_999_ng2_lr4': dict(model='mlp', ema=0.999, n_g=2, lr=4e-4),
 }
 
 class Stabilised:
-    "`stable_learner` on `CPU_RECIPE`'s networks, batch size and lr, with `options` on top."
-    def __init__(self, ds, seed=0, **options):
+    "`stable_learner` on `CPU_RECIPE`'s networks (or lesson 03's, `model='mlp'`), batch size and lr, with `options` on top."
+    def __init__(self, ds, seed=0, model='dcgan', bs=CPU_RECIPE['bs'], **options):
         options = {'lr': CPU_RECIPE['lr'], **options}
         torch.manual_seed(seed)
-        G, D = recipe_networks(CPU_RECIPE)
-        self.learn = stable_learner(gan_dataloaders(ds, bs=CPU_RECIPE['bs'], device='cpu'), G, D, **options)
+        G, D = recipe_networks_for(model)
+        self.learn = stable_learner(gan_dataloaders(ds, bs=bs, device='cpu'), G, D, **options)
     @property
     def generator(self): return self.learn.model.sampler
     def turn(self): quiet_fit(self.learn)

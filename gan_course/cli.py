@@ -22,7 +22,7 @@ from .models import mlp_generator, mlp_discriminator, dcgan_generator, dcgan_dis
 from .learner import plot_gan_history
 from .sampling import save_generator, load_generator, generate, interpolate, training_gif, header_json, check_shapes, shapes
 from .metrics import split_for_scoring, scorer_for, GANEvaluation, TimeBudget, DigitClassifier
-from .stabilising import OBJECTIVES, AUGMENTATIONS, DEFAULT_RECIPE, stable_learner, check_policy
+from .stabilising import OBJECTIVES, AUGMENTATIONS, DEFAULT_RECIPE, DCGAN_RECIPE, stable_learner, check_policy
 from .reliability import watchdogs, TrainingDiverged, Checkpoint, CHECKPOINT_KEY, read_checkpoint
 from .conditional import (conditional_generator, conditional_discriminator, conditional_learner, ConditionalGenerator, LabelBound,
                                     class_label, generate_classes, balanced_labels)
@@ -31,46 +31,51 @@ from .distributed import (processes, process_device, process_count, process_rank
                                     SharedTimeBudget, lost_contact, main_process_first)
 
 # %% auto #0
-__all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'OTHER_NETWORKS', 'BEFORE_STABILISING', 'UNTIL_TIME_IS_UP', 'RUN_FILES',
+__all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'RACED', 'OTHER_NETWORKS', 'BEFORE_STABILISING', 'UNTIL_TIME_IS_UP', 'RUN_FILES',
            'EVAL_COLUMNS', 'SCORER_FEATURES', 'OTHERS_WAIT', 'SCORE_ROWS', 'RunFiles', 'train', 'Stopped', 'main',
            'sample', 'interpolation', 'score']
 
 # %% ../nbs/11a_cli_internals.ipynb #23298c7b
 DATASETS = {'mnist': mnist, 'fashion': fashion_mnist, 'digits': digits}
 
-NEW_RUN_DEFAULTS = dict(data='mnist', model='dcgan', conditional=False, epochs=5, bs=CPU_RECIPE['bs'], loss='ns', smooth=0.,
-                        n_d=1, d_lr_mult=1., ema=DEFAULT_RECIPE['ema'], spectral_norm=False, r1=0., gp=0., augment='none', minutes=0.,
+NEW_RUN_DEFAULTS = dict(data='mnist', model=DCGAN_RECIPE['model'], conditional=False, epochs=5, loss='ns', smooth=0.,
+                        n_d=1, d_lr_mult=1., spectral_norm=False, r1=0., gp=0., augment='none', minutes=0.,
                         seed=0, device='auto', size=28, channels=1, eval_every=0, sync_batch_norm=False,
                         d_width=CPU_RECIPE['d_width'], processes=1) # d_width, processes: not options, kept for --resume
-OTHER_NETWORKS = dict(lr=2e-4, n_g=1) # the DCGAN articles' settings, the default for every network but the 28x28 DCGAN, which gets DEFAULT_RECIPE's
+RACED = {recipe['model']: recipe for recipe in (DEFAULT_RECIPE, DCGAN_RECIPE)} # the 28x28 networks' recipes, from lesson 07b's races
+OTHER_NETWORKS = dict(bs=64, lr=2e-4, n_g=1, ema=0.99) # the DCGAN articles' settings, with an average, for the networks no race tuned
 BEFORE_STABILISING = dict(d_lr_mult=1., ema=0., spectral_norm=False, r1=0., gp=0., augment='none', minutes=0., d_width=64,
                           sync_batch_norm=False, processes=1) # what a run.json without them trained with
+
+def _for_each_network(name:str) -> str:
+    "The default of setting `name` for each network pair, as `--help` says it."
+    raced = ', '.join(f"{recipe[name]:g} for the 28x28 {model}" for model, recipe in RACED.items())
+    return f"{raced} (lesson 07b's recipes); {OTHER_NETWORKS[name]:g} for the other networks"
 
 def _parser() -> argparse.ArgumentParser:
     "`gan-course`'s arguments; those left out are None, so that `--resume` can tell what was given (defaults: `NEW_RUN_DEFAULTS`)."
     p, commands = command_parsers()
     t = commands['train']
     t.add_argument('--data', help="mnist, fashion, digits, or a folder (IDX files, fastai's mnist_png, or images) (default: mnist)")
-    t.add_argument('--model', choices=['mlp', 'dcgan'], help='network pair (default: dcgan)')
+    t.add_argument('--model', choices=['mlp', 'dcgan'], help="network pair (default: dcgan; mlp is lesson 03's, the stabilising lesson's "
+                                                             "DEFAULT_RECIPE, which is behind the DCGAN on the 1,797 digits)")
     t.add_argument('--conditional', action='store_true', default=None, help='a class-conditional DCGAN (labelled data only): the sample grids have class k in row k (lesson 10)')
     t.add_argument('--epochs', type=int, help="passes over the real images (default: 5; with --resume, the run's own)")
     t.add_argument('--minutes', type=float, metavar='M', help='stop after M minutes of training, at the end of a batch, writing every file as after a '
                    'last epoch (with --resume: M more minutes; default: no limit, and without --epochs, as many epochs as M minutes allow)')
-    t.add_argument('--bs', type=int, help=f"batch size (default: {NEW_RUN_DEFAULTS['bs']})")
-    t.add_argument('--lr', type=float, help=f"Adam learning rate of the generator (default: {DEFAULT_RECIPE['lr']:g} for the 28x28 DCGAN, the stabilising "
-                                            f"lesson's recipe; {OTHER_NETWORKS['lr']:g} for the other networks)")
+    t.add_argument('--bs', type=int, help=f"batch size (default: {_for_each_network('bs')})")
+    t.add_argument('--lr', type=float, help=f"Adam learning rate of the generator (default: {_for_each_network('lr')})")
     t.add_argument('--d-lr-mult', type=float, help="the discriminator's learning rate as a multiple of --lr (default: 1)")
     t.add_argument('--loss', choices=tuple(OBJECTIVES), help="ns (non-saturating), minimax, hinge or wasserstein (default: ns)")
     t.add_argument('--ema', type=float, metavar='BETA', help="decay of the generator's weight average, which the samples, scores and generator.safetensors "
-                                                          f"come from; 0 for none (default: {NEW_RUN_DEFAULTS['ema']:g})")
+                                                          f"come from; 0 for none (default: {_for_each_network('ema')})")
     t.add_argument('--spectral-norm', action='store_true', default=None, help="spectral-normalise the discriminator (and drop its batch norm)")
     t.add_argument('--r1', type=float, metavar='GAMMA', help='R1 penalty weight on real images (default: 0, none)')
     t.add_argument('--gp', type=float, metavar='LAMBDA', help='WGAN-GP gradient penalty weight (default: 0, none; 10 with --loss wasserstein)')
     t.add_argument('--augment', metavar='POLICY', help=f"differentiable augmentation of all D sees: 'none' or some of {', '.join(AUGMENTATIONS)}, comma-separated (default: none)")
     t.add_argument('--smooth', type=float, help='one-sided label smoothing of the real target, in [0, 0.5) (default: 0)')
     t.add_argument('--n-d', type=int, help='discriminator steps per real batch (default: 1)')
-    t.add_argument('--n-g', type=int, help=f"generator steps per real batch (default: {DEFAULT_RECIPE['n_g']} for the 28x28 DCGAN, "
-                                       f"the stabilising lesson's recipe; {OTHER_NETWORKS['n_g']} for the other networks)")
+    t.add_argument('--n-g', type=int, help=f"generator steps per real batch (default: {_for_each_network('n_g')})")
     t.add_argument('--seed', type=int, help='random seed (default: 0)')
     t.add_argument('--device', help="auto, cpu, cuda or cuda:N (default: auto; with --resume, the run's own; under torchrun, cuda is each process's GPU)")
     t.add_argument('--sync-batch-norm', action='store_true', default=None, help="under torchrun on GPUs: batch-norm statistics over every process's batch (lesson 15)")
@@ -118,8 +123,8 @@ def _augment_policy(augment:str) -> tuple:
 UNTIL_TIME_IS_UP = 100_000 # the epochs of a run given --minutes and not --epochs
 
 def _recipe_default(args, name:str):
-    "`DEFAULT_RECIPE`'s setting `name` for the 28x28 DCGAN it was raced with; `OTHER_NETWORKS`' for the other networks."
-    return DEFAULT_RECIPE[name] if args.model == 'dcgan' and not args.conditional and args.size == 28 else OTHER_NETWORKS[name]
+    "The raced recipe's setting `name` for the 28x28 unconditional networks (`RACED`); `OTHER_NETWORKS`' for the others."
+    return RACED[args.model][name] if not args.conditional and args.size == 28 else OTHER_NETWORKS[name]
 
 def _new_run(args):
     "`args` of a new run, with `NEW_RUN_DEFAULTS` for those left out, a folder `--data` made absolute, and `--out` given and empty (or absent)."

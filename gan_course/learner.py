@@ -219,8 +219,8 @@ def gan_learner(dls,                    # `DataLoaders` of real images, e.g. fro
                 loss='ns',              # G's loss: 'ns' (non-saturating), 'minimax' or one of `trainer.losses`
                 smooth=0.,              # one-sided label smoothing of the real target, in [0, 0.5)
                 n_d=1,                  # discriminator steps per real batch
-                n_g=1,                  # generator steps per real batch; lesson 07b's DEFAULT_RECIPE: 2
-                lr=2e-4,                # generator lr (DCGAN article's); lesson 07b's DEFAULT_RECIPE: 2e-3
+                n_g=1,                  # generator steps per real batch; lesson 07b's recipes: 2
+                lr=2e-4,                # generator lr (DCGAN article's, and lesson 07b's MLP recipe)
                 d_lr_mult=1.,           # discriminator lr as a multiple of the generator's
                 betas=(0.5, 0.999),     # Adam's beta1, beta2 for both optimizers (`ForeachAdam`)
                 wd=0.,                  # decoupled weight decay, for both optimizers

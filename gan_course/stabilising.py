@@ -13,12 +13,15 @@ from fastai.callback.core import Callback
 from fastcore.foundation import L
 from .losses import discriminator_loss, generator_loss, sample_noise, frozen, discriminator_stats
 from .learner import AlternatingTrainer, gan_learner
+from .data import ImageSet, gan_dataloaders
+from .models import CPU_RECIPE, recipe_networks, mlp_generator, mlp_discriminator
 
 # %% auto #0
-__all__ = ['OBJECTIVES', 'AUGMENTATIONS', 'DEFAULT_RECIPE', 'AveragedGenerator', 'GeneratorEMA', 'spectral_normed',
-           'hinge_discriminator_loss', 'wasserstein_discriminator_loss', 'score_generator_loss', 'gradient_penalty',
-           'r1_penalty', 'translate', 'cutout', 'jitter_colour', 'check_policy', 'diff_augment',
-           'stable_discriminator_step', 'stable_generator_step', 'StableTrainer', 'stable_learner']
+__all__ = ['OBJECTIVES', 'AUGMENTATIONS', 'DEFAULT_RECIPE', 'DCGAN_RECIPE', 'AveragedGenerator', 'GeneratorEMA',
+           'spectral_normed', 'hinge_discriminator_loss', 'wasserstein_discriminator_loss', 'score_generator_loss',
+           'gradient_penalty', 'r1_penalty', 'translate', 'cutout', 'jitter_colour', 'check_policy', 'diff_augment',
+           'stable_discriminator_step', 'stable_generator_step', 'StableTrainer', 'stable_learner',
+           'recipe_networks_for', 'recipe_learner']
 
 # %% ../nbs/07b_stabilising.ipynb #12ac909a
 def _batch_norms(module:nn.Module) -> list:
@@ -260,4 +263,27 @@ def stable_learner(dls,                     # `DataLoaders` of real images, e.g.
     return gan_learner(dls, generator, discriminator, loss=loss, trainer=steps, cbs=([GeneratorEMA(ema)] if ema else []) + list(L(cbs)), **kwargs)
 
 # %% ../nbs/07b_stabilising.ipynb #bce5bce4
-DEFAULT_RECIPE = dict(lr=2e-3, ema=0.99, n_g=2) # CPU_RECIPE's lr, an averaged generator, two generator steps per batch (benchmarks/stabilising_race.py)
+DEFAULT_RECIPE = dict(model='mlp', bs=128, lr=2e-4, ema=0.999, n_g=2) # lesson 03's GAN: the race's winner
+DCGAN_RECIPE = dict(model='dcgan', bs=64, lr=2e-3, ema=0.99, n_g=2) # the best found for CPU_RECIPE's DCGAN
+
+def recipe_networks_for(model:str,        # 'mlp' (lesson 03's networks) or 'dcgan' (`CPU_RECIPE`'s)
+                        shape=(1, 28, 28), # (C, H, W) of the images
+                       ) -> tuple:
+    "A recipe's (generator, discriminator) pair for images of `shape`."
+    if model == 'mlp': return mlp_generator(out_shape=shape), mlp_discriminator(in_shape=shape)
+    if model != 'dcgan': raise ValueError(f"a recipe's model is 'mlp' or 'dcgan', not {model!r}")
+    if tuple(shape) != (1, 28, 28):
+        raise ValueError(f"the 'dcgan' recipe makes 1x28x28 images, not {'x'.join(map(str, shape))}; "
+                         "use DEFAULT_RECIPE's 'mlp', or lesson 09's networks")
+    return recipe_networks(CPU_RECIPE)
+
+def recipe_learner(ds:ImageSet,            # the real images
+                   recipe:dict|None=None,  # 'model', 'bs' and options (None: `DEFAULT_RECIPE`)
+                   device=None,            # where batches and networks live (None: the default)
+                   **changes,              # recipe entries to change, or other `stable_learner` arguments
+                  ):
+    "A `stable_learner` training `recipe`'s networks on `ds`, at its batch size, with its options."
+    options = {**(DEFAULT_RECIPE if recipe is None else recipe), **changes}
+    model, bs = options.pop('model'), options.pop('bs')
+    networks = recipe_networks_for(model, tuple(ds.shape))
+    return stable_learner(gan_dataloaders(ds, bs=bs, device=device), *networks, **options)

@@ -260,7 +260,7 @@ def test_bad_inputs_catalogue(tmp_path, small_dls, finished_run, capsys):
         err = capsys.readouterr().err
         assert code == 2 and fragment in err and err.count('\n') == 1, f"{name}: {err}"
         assert _contents(tmp_path) == before and not (tmp_path/'in_use'/'.gan-course.lock').exists(), f"{name} changed files"
-    assert main(['train', '--data', 'digits', '--epochs', '1', '--out', str(tmp_path/'dcgan_run')]) == 0
+    assert main(['train', '--data', 'digits', '--model', 'dcgan', '--epochs', '1', '--out', str(tmp_path/'dcgan_run')]) == 0
     capsys.readouterr()
     resume_cases = _resume_cases(tmp_path, finished_run)
     copies = {name: _contents(tmp_path/name) for name in ('no_checkpoint', 'pickled', 'bad_json', 'first_epoch', 'no_metrics', 'json_list', 'json_type', 'other_model', 'damaged')}

@@ -83,6 +83,13 @@ def test_stabilising_race_races_every_recipe_once_and_tabulates():
     assert all(f'| {name} |' in table for name in racers) and '| 2.0 ± 1.4 | 2.00 ± 1.41 |' in table
 
 
+def test_the_default_recipe_is_the_race_winner_it_names():
+    from gan_course.stabilising import DEFAULT_RECIPE
+    winner = stabilising_race.recipe('mlp_ema_999_ng2_bs128', random_digits(128), seed=0)
+    assert winner.learn.model.generator.config['kind'] == DEFAULT_RECIPE['model'] and winner.learn.dls.train.bs == DEFAULT_RECIPE['bs']
+    assert {k: stabilising_race.OPTIONS['mlp_ema_999_ng2_bs128'][k] for k in ('lr', 'ema', 'n_g')} == {k: DEFAULT_RECIPE[k] for k in ('lr', 'ema', 'n_g')}
+
+
 def test_host_overhead_times_and_counts_both_loops():
     times, ops = host_overhead.measure(random_digits(256), bs=8, hidden=8, device=CPU, repeats=2)
     assert all(len(t) == 2 and min(t) > 0 for t in times.values())

@@ -5,6 +5,7 @@ import numpy as np, pytest, torch
 from PIL import Image
 
 from gan_course.cli import main, EVAL_COLUMNS
+from gan_course.stabilising import DEFAULT_RECIPE, DCGAN_RECIPE
 from gan_course.reliability import InjectNaN, InterruptAt, read_checkpoint
 from gan_course.sampling import load_generator, generate
 from gan_course.files import FolderClaim, atomic_save
@@ -172,7 +173,7 @@ def test_divergence_stops_with_epoch_and_step_and_keeps_the_last_good_epoch(tmp_
     args = ['train', '--data', 'digits', '--model', 'mlp', '--epochs', '3', '--out', str(out)]
     assert main(args, cbs=[InjectNaN(epoch=2, step=4)]) == 1
     err = capsys.readouterr().err
-    assert err.count('\n') == 1 and 'epoch 2, step 4 of 28' in err and 'lower learning rate' in err
+    assert err.count('\n') == 1 and 'epoch 2, step 4 of 14' in err and 'lower learning rate' in err
     _kept_one_good_epoch(out)
 
 
@@ -263,18 +264,29 @@ def test_the_default_recipe_saves_the_averaged_generator(tmp_path):
     out = tmp_path/'default'
     assert main(['train', '--data', 'digits', '--epochs', '1', '--out', str(out)]) == 0
     settings = json.loads((out/'run.json').read_text())
-    assert (settings['lr'], settings['n_g'], settings['bs'], settings['ema'], settings['d_width']) == (2e-3, 2, 64, 0.99, 32)
+    assert {k: settings[k] for k in DCGAN_RECIPE} == DCGAN_RECIPE # the command line's default network: the DCGAN
     saved, tensors = load_generator(out/'generator.safetensors').state_dict(), read_checkpoint(out/'checkpoint.safetensors')[0]
     for key, value in saved.items():
         assert torch.equal(value, tensors[f'averaged.generator.{key}'])
     assert not all(torch.equal(value, tensors[f'generator.{key}']) for key, value in saved.items())
 
 
+def test_each_network_gets_its_raced_recipe(tmp_path):
+    from gan_course.cli import _parser, _new_run, OTHER_NETWORKS
+    def settings(*argv): return vars(_new_run(_parser().parse_args(['train', '--data', 'digits', '--out', str(tmp_path/'run'), *argv])))
+    assert {k: settings()[k] for k in DCGAN_RECIPE} == DCGAN_RECIPE
+    assert {k: settings('--model', 'mlp')[k] for k in DEFAULT_RECIPE} == DEFAULT_RECIPE
+    for argv in (['--conditional'], ['--size', '64'], ['--model', 'mlp', '--size', '64']):
+        assert {k: settings(*argv)[k] for k in OTHER_NETWORKS} == OTHER_NETWORKS, argv
+    assert (settings('--model', 'mlp', '--bs', '32', '--ema', '0')['bs'], settings('--ema', '0')['ema']) == (32, 0)
+    assert not (tmp_path/'run').exists()
+
+
 def test_a_run_from_before_the_stabilising_options_resumes_with_them_off(tmp_path):
     out = tmp_path/'old'
     assert main(['train', '--data', 'digits', '--model', 'mlp', '--bs', '256', '--ema', '0', '--epochs', '1', '--out', str(out)]) == 0
     settings = json.loads((out/'run.json').read_text())
-    assert (settings['lr'], settings['n_g']) == (2e-4, 1) # the DCGAN articles' settings for every network but the 28x28 DCGAN
+    assert (settings['lr'], settings['n_g']) == (DEFAULT_RECIPE['lr'], DEFAULT_RECIPE['n_g']) # the raced recipe of the 28x28 MLP
     for key in ('d_lr_mult', 'ema', 'spectral_norm', 'r1', 'gp', 'augment', 'minutes', 'd_width'): del settings[key]
     (out/'run.json').write_text(json.dumps(settings))
     assert main(['train', '--resume', str(out), '--epochs', '2']) == 0
