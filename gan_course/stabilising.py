@@ -279,7 +279,7 @@ def recipe_networks_for(model:str,        # 'mlp' (lesson 03's networks) or 'dcg
 
 def recipe_learner(ds:ImageSet,            # the real images
                    recipe:dict|None=None,  # 'model', 'bs' and options (None: `DEFAULT_RECIPE`)
-                   device=None,            # where batches and networks live (None: the default)
+                   device:str|None=None,   # where batches and networks live (None: the default)
                    **changes,              # recipe entries to change, or other `stable_learner` arguments
                   ):
     "A `stable_learner` training `recipe`'s networks on `ds`, at its batch size, with its options."
