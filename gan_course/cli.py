@@ -18,11 +18,11 @@ from .commands import COMMANDS, UsageError, command_parsers
 from .data import (mnist, fashion_mnist, digits, load_folder, load_image_folder, folder_layout, has_colour, gan_dataloaders, ImageSet,
                              save_grid, save_png, enlarged, image_grid, save_png_folder, to_uint8)
 from .files import atomic_save, whole_folder, FileWriteError, FolderClaim, FolderInUse, contents, is_partial, remove_partial_files
-from .models import mlp_generator, mlp_discriminator, dcgan_generator, dcgan_discriminator, dcgan_init, CPU_RECIPE
+from .models import dcgan_generator, dcgan_discriminator, dcgan_init, CPU_RECIPE
 from .learner import plot_gan_history
 from .sampling import save_generator, load_generator, generate, interpolate, training_gif, header_json, check_shapes, shapes
 from .metrics import split_for_scoring, scorer_for, GANEvaluation, TimeBudget, DigitClassifier
-from .stabilising import OBJECTIVES, AUGMENTATIONS, DEFAULT_RECIPE, DCGAN_RECIPE, stable_learner, check_policy
+from .stabilising import OBJECTIVES, AUGMENTATIONS, DEFAULT_RECIPE, DCGAN_RECIPE, stable_learner, check_policy, recipe_networks_for
 from .reliability import watchdogs, TrainingDiverged, Checkpoint, CHECKPOINT_KEY, read_checkpoint
 from .conditional import (conditional_generator, conditional_discriminator, conditional_learner, ConditionalGenerator, LabelBound,
                                     class_label, generate_classes, balanced_labels)
@@ -238,7 +238,7 @@ def _networks(args, ds):
     "The (generator, discriminator) pair for `--model` (and `--conditional`) and the images of `ds`."
     shape = ds.shape
     if args.conditional and args.model != 'dcgan': raise UsageError("--conditional trains a conditional DCGAN; leave out --model mlp")
-    if args.model == 'mlp': return mlp_generator(out_shape=shape), mlp_discriminator(in_shape=shape)
+    if args.model == 'mlp': return recipe_networks_for('mlp', shape)
     sizes = [(28, 28)] if args.conditional else [(28, 28), (64, 64)]
     if shape[1:] not in sizes:
         made = f"--model dcgan{' --conditional' if args.conditional else ''} makes {' or '.join(f'{h}x{w}' for h, w in sizes)} images but the data is {shape[1]}x{shape[2]}"

@@ -21,8 +21,9 @@ from .sampling import load_into, generate
 __all__ = ['MIN_FID_SAMPLES', 'SCORER_PARTS', 'stratified_rows', 'ScoringSplit', 'split_for_scoring', 'DigitClassifier',
            'train_classifier', 'cached_classifier', 'accuracy', 'frechet_distance', 'feature_stats',
            'polynomial_kernel', 'mmd2_unbiased', 'kernel_distance', 'precision_recall_density_coverage',
-           'classifier_score', 'confident_share', 'class_shares', 'class_coverage', 'GANScorer', 'scorer_for',
-           'plot_class_shares', 'nearest_training_images', 'plot_nearest', 'EvalStat', 'GANEvaluation', 'TimeBudget']
+           'classifier_score', 'confident_share', 'class_shares', 'class_coverage', 'GANScorer', 'reference_and_floor',
+           'scorer_for', 'plot_class_shares', 'nearest_training_images', 'plot_nearest', 'EvalStat', 'GANEvaluation',
+           'TimeBudget']
 
 # %% ../nbs/07_evaluation.ipynb #17122280
 def _check_labelled(ds:ImageSet):
@@ -299,6 +300,13 @@ class GANScorer:
 
 SCORER_PARTS = ('held_out', 'validation')
 
+def reference_and_floor(split:ScoringSplit,  # the parts of a dataset
+                        against='held_out',  # score against 'held_out' (reports) or 'validation' (choices)
+                       ) -> tuple:
+    "The unseen part of `split` to score `against`, and the other unseen part, whose score is the floor."
+    if against not in SCORER_PARTS: raise ValueError(f"against must be 'held_out' or 'validation', got {against!r}")
+    return (split.held_out, split.validation) if against == 'held_out' else (split.validation, split.held_out)
+
 def scorer_for(ds:ImageSet,        # labelled images, split with `split_for_scoring`
                against='held_out', # score against 'held_out' (reports) or 'validation' (choices)
                n=2000,             # images per score
@@ -307,9 +315,8 @@ def scorer_for(ds:ImageSet,        # labelled images, split with `split_for_scor
                device:str|torch.device|None=None,        # where to train the classifier (scores on CPU)
               ) -> GANScorer:
     "A `GANScorer` for data like `ds`: a cached classifier trained on its fit part, scoring against one unseen part with the other as the floor."
-    if against not in SCORER_PARTS: raise ValueError(f"against must be 'held_out' or 'validation', got {against!r}")
     split = split_for_scoring(ds, seed)
-    reference, floor = (split.held_out, split.validation) if against == 'held_out' else (split.validation, split.held_out)
+    reference, floor = reference_and_floor(split, against)
     return GANScorer(cached_classifier(split.fit, epochs=epochs, device=device), reference, floor, n=n, part=against)
 
 # %% ../nbs/07_evaluation.ipynb #5e588a97

@@ -192,7 +192,7 @@ COLLAPSE_ADVICE = ("Try the non-saturating loss (loss='ns'), one-sided label smo
                    "(d_lr_mult=0.5 or n_d=1), or a lower lr; or go back to an earlier checkpoint.")
 
 class CollapseWatch(Callback):
-    "Warn when D's accuracy stays at or above `max_accuracy` for `patience` epochs, or scored samples cover fewer than `min_classes` classes."
+    "Warn when D's accuracy stays at or above `max_accuracy` for `patience` epochs, or scored samples cover fewer than `min_classes` classes (or than the scorer knows)."
     order = 46 # after_train, after GANEvaluation (45) has scored the epoch
     def __init__(self, max_accuracy=0.99, patience=3, min_classes=5):
         self.max_accuracy, self.patience, self.min_classes = max_accuracy, patience, min_classes
@@ -204,6 +204,10 @@ class CollapseWatch(Callback):
         with torch.random.fork_rng(devices=[real.device] if real.device.type == 'cuda' else []):
             acc = discriminator_accuracy(generator, discriminator, real, nz=trainer.nz, bs=len(real)) # one chunk: bound labels match the batch
         return (acc['real'] + acc['fake']) / 2
+    def _classes_to_cover(self, evaluation) -> int:
+        "`min_classes`, or every class of the scorer's classifier when it has fewer (lesson 09's one-class random judge: one)."
+        classifier = getattr(getattr(evaluation, 'scorer', None), 'classifier', None)
+        return min(self.min_classes, getattr(classifier, 'n_classes', self.min_classes))
     def after_train(self):
         self.accuracies.append(accuracy := self._accuracy())
         self.streak = self.streak + 1 if accuracy >= self.max_accuracy else 0
@@ -212,7 +216,7 @@ class CollapseWatch(Callback):
                           f"for {self.patience} epochs in a row: it is winning, and the samples may have stopped improving. {COLLAPSE_ADVICE}", GANCollapseWarning)
         evaluation = getattr(self.learn, 'gan_evaluation', None)
         coverage = evaluation.current.get('class_coverage') if evaluation else None
-        if coverage is not None and coverage < self.min_classes:
+        if coverage is not None and coverage < self._classes_to_cover(evaluation):
             warnings.warn(f"epoch {self.epoch + 1}: the samples cover only {coverage} classes (a class counts from 2% of the samples): "
                           f"mode collapse. {COLLAPSE_ADVICE}", GANCollapseWarning)
 
