@@ -1,4 +1,4 @@
-"""The same loader, networks, learner and scores on other data: a DCGAN on Fashion-MNIST, judged by a Fashion-MNIST classifier that lesson 07's code trains; then colour 64×64 GANs from any folder of images, the Keras examples' upsampling generator (upsample, then convolve; trained there on dog photos) beside Radford's DCGAN.
+"""The same loader, networks, learner and scores on other data: a DCGAN on Fashion-MNIST, judged by a Fashion-MNIST classifier that lesson 07's code trains; then colour 64×64 GANs from any folder of images, judged without labels: the Keras examples' upsampling generator (upsample, then convolve; trained there on dog photos) beside Radford's DCGAN, and the DCGAN with lesson 07b's remedies for 15 minutes.
 
 Docs: https://gan-course.github.io/gan_course/beyond_mnist.html.md"""
 
@@ -10,16 +10,41 @@ import urllib.request
 from pathlib import Path
 import torch, torch.nn as nn
 from PIL import Image, ImageDraw, ImageFont
-from .data import cache_dir, progress
+from .data import cache_dir, progress, ImageSet
 from .files import whole_folder, filled
 from .models import with_config, _act, dcgan_init
 from .models import register_generator
+from .metrics import ScoringSplit, GANScorer, DigitClassifier, reference_and_floor
 
 
 # %% auto #0
-__all__ = ['EMOJI_FONT', 'NOT_PICTURES', 'PETS_URL', 'upsample_generator', 'dcgan64_generator', 'dcgan64_discriminator',
-           'dcgan64_pair', 'emoji_codepoints', 'emoji_image', 'render_emoji', 'pets_dog_files', 'breed',
-           'link_by_breed', 'pets_dogs', 'can_download']
+__all__ = ['EMOJI_FONT', 'NOT_PICTURES', 'PETS_URL', 'unlabelled_split', 'random_feature_scorer', 'upsample_generator',
+           'dcgan64_generator', 'dcgan64_discriminator', 'dcgan64_pair', 'emoji_codepoints', 'emoji_image',
+           'render_emoji', 'pets_dog_files', 'breed', 'link_by_breed', 'pets_dogs', 'can_download']
+
+# %% ../nbs/09_beyond_mnist.ipynb #ad078a9b
+def unlabelled_split(ds:ImageSet, # images, labelled or not
+                     n_unseen=200, # images in each of the two unseen parts
+                     seed=0,       # seed for the split
+                    ) -> ScoringSplit:
+    "A seeded random split for scoring without labels: `validation` and `held_out` of `n_unseen` images each, `fit` the rest."
+    if len(ds) <= 2 * n_unseen:
+        raise ValueError(f"{len(ds):,} images leave nothing to train on after two unseen parts of {n_unseen}; "
+                         "pass a smaller n_unseen")
+    rows = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))
+    return ScoringSplit(ds[rows[2 * n_unseen:]], ds[rows[:n_unseen]], ds[rows[n_unseen:2 * n_unseen]])
+
+def random_feature_scorer(split:ScoringSplit,  # from `unlabelled_split` (or `split_for_scoring`)
+                          against='held_out',  # score against 'held_out' (reports) or 'validation' (choices)
+                          n_features=64,       # the untrained network's features (fewer than images per part)
+                          seed=0,              # seed of the network's random weights
+                         ) -> GANScorer:
+    "A `GANScorer` in the features of lesson 07's classifier network with random, untrained weights: for images without labels."
+    reference, floor = reference_and_floor(split, against)
+    channels, size = reference.shape[:2]
+    with torch.random.fork_rng(): # the caller's random stream stays as it was
+        torch.manual_seed(seed); judge = DigitClassifier(channels, 1, size, n_features)
+    return GANScorer(judge, reference, floor, n=len(reference), part=against)
 
 # %% ../nbs/09_beyond_mnist.ipynb #49a4a616
 def upsample_generator(nz=100,     # latent size
