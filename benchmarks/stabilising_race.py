@@ -7,7 +7,7 @@ in one-seed screenings (the average of the generator at decay 0.99 with R1 or wi
 lesson 03's fully connected GAN with such options (the `mlp_` recipes; `mlp_ema_999_ng2_bs128` is lesson 07b's
 `DEFAULT_RECIPE`), against `CPU_RECIPE` itself and the PyTorch DCGAN example's recipe. Data, judge and
 fairness as in time_to_quality.py, whose race this script runs: the 6,000-image fit part of lesson 07's split, FID of
-2,000 samples against the 2,000 validation images after every pass, the recipes taking turns, only training timed. After
+2,000 samples against the 2,000 validation images after every pass (or every `--score-every` seconds of training), the recipes taking turns, only training timed. After
 each seed's race, every recipe's final generator (its weight average where it keeps one) gets all of lesson 07's scores
 against the validation part (precision, recall, density, coverage, confident share). The curves and final scores are
 saved as OUT.json (`--tables-from OUT.json` prints the tables again); OUT.png plots them.
@@ -79,7 +79,7 @@ def report(result, out):
     print('\nfinal scores against the validation part (n = 2,000):\n' + final_table(result['finals']))
     plot(result['runs'], result['threshold'], result['floor'], f'{out}.png'); print(f"curves: {out}.json, plot: {out}.png")
 
-def main(minutes=2., seeds=(0, 1, 2), recipes=tuple(OPTIONS) + ('pytorch',), multiple=10., level=200., out='benchmarks/stabilising_race', tables_from=None):
+def main(minutes=2., seeds=(0, 1, 2), recipes=tuple(OPTIONS) + ('pytorch',), multiple=10., level=200., out='benchmarks/stabilising_race', tables_from=None, score_every=0.):
     if tables_from: return report(json.load(open(tables_from)), out)
     ds = mnist(); fit = split_for_scoring(ds).fit
     scorer = scorer_for(ds, against='validation')
@@ -88,7 +88,7 @@ def main(minutes=2., seeds=(0, 1, 2), recipes=tuple(OPTIONS) + ('pytorch',), mul
     for seed in seeds:
         print(f"seed {seed}", flush=True)
         racers = {name: recipe(name, fit, seed) for name in recipes}
-        runs[str(seed)] = race(racers, scorer, minutes)
+        runs[str(seed)] = race(racers, scorer, minutes, score_every)
         finals[str(seed)] = {name: final_scores(scorer, r.generator) for name, r in racers.items()}
         result = dict(minutes=minutes, threshold=multiple * scorer.floor['fid'], level=level, floor=scorer.floor['fid'], runs=runs, finals=finals)
         with open(f'{out}.json', 'w') as f: json.dump(result, f) # after every seed, so an interrupted race keeps what it has
@@ -99,5 +99,6 @@ if __name__ == '__main__':
     p.add_argument('--minutes', type=float, default=2.); p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     p.add_argument('--recipes', nargs='+', default=list(OPTIONS) + ['pytorch'], choices=list(OPTIONS) + ['pytorch'])
     p.add_argument('--multiple', type=float, default=10., help='threshold as a multiple of the floor'); p.add_argument('--level', type=float, default=200.)
+    p.add_argument('--score-every', type=float, default=0., help='seconds of training between FID scores (0: after every pass)')
     p.add_argument('--out', default='benchmarks/stabilising_race'); p.add_argument('--tables-from', help='a saved OUT.json: print its tables and plot it again')
     main(**vars(p.parse_args()))

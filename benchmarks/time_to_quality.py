@@ -90,14 +90,16 @@ class PyTorchExample:
 RECIPES = {'ours': Ours, 'fastai': FastaiDefaults, 'pytorch': PyTorchExample}
 
 
-def race(recipes:dict, scorer, minutes:float) -> dict:
-    "Train the recipes in turns until each has trained `minutes`; return (training seconds, FID) after every turn."
+def race(recipes:dict, scorer, minutes:float, score_every:float=0.) -> dict:
+    "Train the recipes in turns until each has trained `minutes`; return (training seconds, FID) after every turn (or every `score_every` seconds of training)."
     curves = {name: [] for name in recipes}
-    trained = dict.fromkeys(recipes, 0.)
+    trained, scored = dict.fromkeys(recipes, 0.), dict.fromkeys(recipes, 0.)
     while any(t < minutes * 60 for t in trained.values()):
         for name, recipe in recipes.items():
             if trained[name] >= minutes * 60: continue
             start = time.perf_counter(); recipe.turn(); trained[name] += time.perf_counter() - start
+            if trained[name] - scored[name] < score_every and trained[name] < minutes * 60: continue
+            scored[name] = trained[name]
             curves[name].append((trained[name], scorer.fid(generate(recipe.generator, scorer.n, seed=0))))
             print(f"{name:>8}: {trained[name]:6.0f} s trained, FID {curves[name][-1][1]:7.1f}", flush=True)
     return curves

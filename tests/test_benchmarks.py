@@ -4,7 +4,7 @@ import pytest
 from pathlib import Path
 import torch
 sys.path.insert(0, str(Path(__file__).parents[1]/'benchmarks'))
-import train_speed, train_options, step_profile, time_to_quality, host_overhead, stabilising_race, distributed_scaling
+import train_speed, train_options, step_profile, time_to_quality, host_overhead, stabilising_race, distributed_scaling, colour_screen
 from gan_course.data import ImageSet
 
 CPU = torch.device('cpu')
@@ -81,6 +81,42 @@ def test_stabilising_race_races_every_recipe_once_and_tabulates():
     finals = {seed: {name: dict.fromkeys(stabilising_race.SCORES, value) for name in racers} for seed, value in (('0', 1.), ('1', 3.))}
     table = stabilising_race.final_table(finals)
     assert all(f'| {name} |' in table for name in racers) and '| 2.0 ± 1.4 | 2.00 ± 1.41 |' in table
+
+
+class FakeClock:
+    "A `time` module stand-in whose clock moves only when a recipe turns."
+    def __init__(self): self.now = 0.
+    def perf_counter(self): return self.now
+
+class TickingRecipe:
+    "A stand-in recipe whose every turn takes 20 ms on `clock`."
+    generator = None
+    def __init__(self, clock): self.clock = clock
+    def turn(self): self.clock.now += 0.02
+
+def test_a_race_can_score_every_few_seconds_of_training(monkeypatch):
+    monkeypatch.setattr(time_to_quality, 'generate', lambda *args, **kwargs: None) # ConstantScorer looks at nothing
+    monkeypatch.setattr(time_to_quality, 'time', clock := FakeClock())
+    every_turn = time_to_quality.race({'a': TickingRecipe(clock)}, ConstantScorer(), minutes=0.3 / 60)['a']
+    sparse = time_to_quality.race({'a': TickingRecipe(clock)}, ConstantScorer(), minutes=0.3 / 60, score_every=0.1)['a']
+    assert len(every_turn) in (15, 16) and len(sparse) in (3, 4) # every 20 ms; about 0.1, 0.2 and 0.3 s, the last at the end
+    assert sparse[-1][0] >= 0.3 - 1e-9 and all(b - a >= 0.1 - 1e-9 for (a, _), (b, _) in zip(sparse, sparse[1:-1]))
+
+
+def random_emoji(n):
+    return ImageSet(torch.randint(0, 256, (n, 3, 64, 64), dtype=torch.uint8))
+
+def test_colour_screen_races_every_recipe_once_and_scores_in_floors():
+    racers = {name: colour_screen.Colour(random_emoji(64), **options) for name, options in colour_screen.RECIPES.items()}
+    curves = time_to_quality.race(racers, ConstantScorer(), minutes=1e-4) # one turn each
+    assert set(curves) == set(colour_screen.RECIPES) and all(len(curve) == 1 for curve in curves.values())
+    assert racers['ema_ng2'].generator is racers['ema_ng2'].learn.model.averaged.generator
+    from gan_course.colour import unlabelled_split, random_feature_scorer
+    scorer = random_feature_scorer(unlabelled_split(random_emoji(150), n_unseen=70), against="validation") # more images than its 64 features
+    in_floors = colour_screen.InFloors(scorer)
+    images = torch.rand(70, 3, 64, 64) * 2 - 1
+    assert in_floors.fid(images) == pytest.approx(scorer.fid(images) / scorer.floor['fid'])
+    assert colour_screen.final_scores(scorer, racers['plain'].generator)['fid'] > 0
 
 
 def test_the_default_recipe_is_the_race_winner_it_names():
