@@ -8,7 +8,7 @@ Docs: https://gan-course.github.io/gan_course/commands.html.md"""
 __all__ = ['main']
 
 # %% ../nbs/11b_commands.ipynb #4c15fb7b
-import sys
+import os, sys
 from .commands import COMMANDS, UsageError, command_parsers
 
 def main(argv:list|None=None) -> int:
@@ -16,11 +16,18 @@ def main(argv:list|None=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] and argv[0] in COMMANDS:
         from gan_course.cli import main as run_command
-        return run_command(argv)
+        return _leave(run_command(argv)) # `_leave`: below
     try: command_parsers()[0].parse_args(argv) # prints the help or the version and exits, or finds a mistake
     except UsageError as e: print(f"gan-course: error: {e} (see gan-course --help)", file=sys.stderr); return 2
     except SystemExit as e: return e.code
     return 0
+
+# %% ../nbs/11b_commands.ipynb #1b04dc84
+def _leave(status:int) -> int:
+    "`status`, for a single process; under torchrun, flush the output and end the process with `status` at once."
+    if int(os.environ.get('WORLD_SIZE', 1)) == 1: return status
+    sys.stdout.flush(); sys.stderr.flush()
+    os._exit(status) # skips Python's shutdown, during which a gloo worker thread can abort the process
 
 # %% ../nbs/11b_commands.ipynb #796c2d1e
 if __name__ == '__main__' and getattr(__spec__, 'name', '') == 'gan_course.__main__': sys.exit(main()) # `python -m gan_course`, not this notebook
