@@ -31,18 +31,19 @@ from .distributed import (processes, process_device, process_count, process_rank
                                     SharedTimeBudget, lost_contact, main_process_first)
 
 # %% auto #0
-__all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'RACED', 'OTHER_NETWORKS', 'BEFORE_STABILISING', 'UNTIL_TIME_IS_UP', 'RUN_FILES',
-           'EVAL_COLUMNS', 'SCORER_FEATURES', 'OTHERS_WAIT', 'SCORE_ROWS', 'RunFiles', 'train', 'Stopped', 'main',
-           'sample', 'interpolation', 'score']
+__all__ = ['DATASETS', 'NEW_RUN_DEFAULTS', 'RACED', 'MLP_FROM', 'OTHER_NETWORKS', 'BEFORE_STABILISING', 'UNTIL_TIME_IS_UP',
+           'RUN_FILES', 'EVAL_COLUMNS', 'SCORER_FEATURES', 'OTHERS_WAIT', 'SCORE_ROWS', 'RunFiles', 'train', 'Stopped',
+           'main', 'sample', 'interpolation', 'score']
 
 # %% ../nbs/11a_cli_internals.ipynb #23298c7b
 DATASETS = {'mnist': mnist, 'fashion': fashion_mnist, 'digits': digits}
 
-NEW_RUN_DEFAULTS = dict(data='mnist', model=DCGAN_RECIPE['model'], conditional=False, epochs=5, loss='ns', smooth=0.,
+NEW_RUN_DEFAULTS = dict(data='mnist', model='auto', conditional=False, epochs=5, loss='ns', smooth=0.,
                         n_d=1, d_lr_mult=1., spectral_norm=False, r1=0., gp=0., augment='none', minutes=0.,
                         seed=0, device='auto', size=28, channels=1, eval_every=0, sync_batch_norm=False,
                         d_width=CPU_RECIPE['d_width'], processes=1) # d_width, processes: not options, kept for --resume
 RACED = {recipe['model']: recipe for recipe in (DEFAULT_RECIPE, DCGAN_RECIPE)} # the 28x28 networks' recipes, from lesson 07b's races
+MLP_FROM = 4_000 # --model auto: the fewest 28x28 grey images it trains the fully connected GAN on (benchmarks/RESULTS.md)
 OTHER_NETWORKS = dict(bs=64, lr=2e-4, n_g=1, ema=0.99) # the DCGAN articles' settings, with an average, for the networks no race tuned
 BEFORE_STABILISING = dict(d_lr_mult=1., ema=0., spectral_norm=False, r1=0., gp=0., augment='none', minutes=0., d_width=64,
                           sync_batch_norm=False, processes=1) # what a run.json without them trained with
@@ -57,8 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     p, commands = command_parsers()
     t = commands['train']
     t.add_argument('--data', help="mnist, fashion, digits, or a folder (IDX files, fastai's mnist_png, or images) (default: mnist)")
-    t.add_argument('--model', choices=['mlp', 'dcgan'], help="network pair (default: dcgan; mlp is lesson 03's, the stabilising lesson's "
-                                                             "DEFAULT_RECIPE, which is behind the DCGAN on the 1,797 digits)")
+    t.add_argument('--model', choices=['auto', 'mlp', 'dcgan'], help="network pair: mlp (lesson 03's) or dcgan (lesson 06's); auto (the default) picks mlp for "
+                   f"unconditional 28x28 grey data of {MLP_FROM:,} images or more, where it wins lesson 07b's five-minute MNIST race, and dcgan for the rest "
+                   "(it wins on the 1,797 digits in 90 seconds, and makes 64x64 colour)")
     t.add_argument('--conditional', action='store_true', default=None, help='a class-conditional DCGAN (labelled data only): the sample grids have class k in row k (lesson 10)')
     t.add_argument('--epochs', type=int, help="passes over the real images (default: 5; with --resume, the run's own)")
     t.add_argument('--minutes', type=float, metavar='M', help='stop after M minutes of training, at the end of a batch, writing every file as after a '
@@ -92,22 +94,22 @@ def _parser() -> argparse.ArgumentParser:
 
 # %% ../nbs/11a_cli_internals.ipynb #821bd41a
 def _positive(args, *names):
-    for name in names:
-        if getattr(args, name) < 1: raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    for name in names: # None: a recipe's setting, left to --model auto until the data is loaded
+        if getattr(args, name) is not None and getattr(args, name) < 1: raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
 
 def _check_args(args):
     "Raise `UsageError` for any argument that cannot work, before anything is loaded or written."
     _positive(args, 'epochs', 'bs', 'n_d', 'n_g', 'size')
     if args.eval_every < 0: raise UsageError(f"--eval-every must be 0 (never) or at least 1, got {args.eval_every}")
-    if not args.lr > 0: raise UsageError(f"--lr must be positive, got {args.lr}")
+    if args.lr is not None and not args.lr > 0: raise UsageError(f"--lr must be positive, got {args.lr}")
     if not 0 <= args.smooth < 0.5: raise UsageError(f"--smooth must be in [0, 0.5), got {args.smooth}")
     if args.smooth and args.loss not in ('ns', 'minimax'): raise UsageError(f"--smooth applies to --loss ns or minimax, not {args.loss}; leave it out")
     if not args.d_lr_mult > 0: raise UsageError(f"--d-lr-mult must be positive, got {args.d_lr_mult}")
-    if not 0 <= args.ema < 1: raise UsageError(f"--ema must be in [0, 1) (0 for no average; 0.99 or 0.999 are usual), got {args.ema}")
+    if args.ema is not None and not 0 <= args.ema < 1: raise UsageError(f"--ema must be in [0, 1) (0 for no average; 0.99 or 0.999 are usual), got {args.ema}")
     for name in ('r1', 'gp', 'minutes'):
         if not getattr(args, name) >= 0: raise UsageError(f"--{name} must be 0 (none) or more, got {getattr(args, name)}")
     for name in ('lr', 'd_lr_mult', 'r1', 'gp'):
-        if not math.isfinite(getattr(args, name)): raise UsageError(f"--{name.replace('_', '-')} must be a finite number, got {getattr(args, name)}")
+        if getattr(args, name) is not None and not math.isfinite(getattr(args, name)): raise UsageError(f"--{name.replace('_', '-')} must be a finite number, got {getattr(args, name)}")
     _augment_policy(args.augment)
     _check_data(args.data)
 
@@ -126,6 +128,19 @@ def _recipe_default(args, name:str):
     "The raced recipe's setting `name` for the 28x28 unconditional networks (`RACED`); `OTHER_NETWORKS`' for the others."
     return RACED[args.model][name] if not args.conditional and args.size == 28 else OTHER_NETWORKS[name]
 
+def _fill_recipe(args):
+    "Give the settings of `OTHER_NETWORKS` left out their defaults for `args.model` (`_recipe_default`)."
+    for name in OTHER_NETWORKS:
+        if getattr(args, name) is None: setattr(args, name, _recipe_default(args, name))
+
+def _choose_model(args, ds):
+    "For `--model auto`: the fully connected GAN for `MLP_FROM` or more unconditional 28x28 grey images, the DCGAN for the rest; then its recipe's settings."
+    grey28 = not args.conditional and tuple(ds.shape) == (1, 28, 28) # what the races trained both pairs on
+    args.model = 'mlp' if grey28 and len(ds) >= MLP_FROM else 'dcgan'
+    why = f"{len(ds):,} images, {'at least' if args.model == 'mlp' else 'fewer than'} {MLP_FROM:,}" if grey28 else "images other than unconditional 28x28 grey ones"
+    if is_main_process(): print(f"--model auto: {args.model} for {why} (lesson 07b's races; --model mlp or dcgan decides)")
+    _fill_recipe(args)
+
 def _new_run(args):
     "`args` of a new run, with `NEW_RUN_DEFAULTS` for those left out, a folder `--data` made absolute, and `--out` given and empty (or absent)."
     if args.out is None: raise UsageError("--out is required (or --resume DIR to continue a run)")
@@ -136,8 +151,7 @@ def _new_run(args):
         if is_main_process(): print(f"--data {args.data} holds colour images: reading them in colour (--channels 1 reads them grey)")
     args = argparse.Namespace(**{**vars(args), **{k: v for k, v in NEW_RUN_DEFAULTS.items() if getattr(args, k, None) is None}})
     if args.data not in DATASETS and Path(args.data).exists(): args.data = str(Path(args.data).resolve()) # so that --resume works from anywhere
-    for name in OTHER_NETWORKS:
-        if getattr(args, name) is None: setattr(args, name, _recipe_default(args, name))
+    if args.model != 'auto': _fill_recipe(args) # for auto, once the data is loaded (`_choose_model`)
     return args
 
 def _in_colour(data:str) -> bool:
@@ -256,9 +270,12 @@ def _save_csv(path, header, rows):
     atomic_save(path, lambda f: f.write(text.getvalue().encode()))
 
 class RunFiles(Callback):
-    "After every epoch, (re)write the sample grid, metrics.csv, losses.png, generator.safetensors and training.gif into `out`."
-    order = 72 # before Checkpoint (75), so the files are never behind the checkpoint
+    "After every epoch, (re)write the sample grid, metrics.csv and generator.safetensors into `out`; losses.png and training.gif at most every `plot_every` seconds, and after the last epoch."
+    order = 72 # before Checkpoint (75), so the sample grids and metrics.csv are never behind the checkpoint
+    plot_every = 10. # seconds between rewrites of the two pictures of the whole run, whose cost grows with it
     def __init__(self, out:Path, rows=()): self.out, self.rows = Path(out), list(rows) # rows: metrics.csv rows of epochs already done
+    def before_fit(self): self.plotted, self.behind, self.cut = -math.inf, False, False # when the pictures were last written; whether an epoch is missing from them; whether a time budget ended this epoch
+    def after_cancel_train(self): self.cut = True # `TimeBudget`: this epoch is the last
     def before_epoch(self): self.start = time.perf_counter()
     def after_epoch(self):
         if self.epoch < len(self.rows): return # an epoch skipped while resuming: its row and files are there already
@@ -266,11 +283,19 @@ class RunFiles(Callback):
         self.rows.append([self.epoch + 1, *values, round(time.perf_counter() - self.start, 2)])
         save_png(self.learn.sample_grids.grids[-1], self.out/'samples'/f'epoch_{self.epoch + 1:03d}.png')
         _save_csv(self.out/'metrics.csv', ['epoch', *self.recorder.metric_names[1:-1], 'seconds'], self.rows)
+        save_generator(self.model.sampler, self.out/'generator.safetensors') # the weight average when training keeps one
+        self.behind = True
+        last = self.cut or self.epoch + 1 == self.n_epoch # written before the checkpoint, so that a complete run has them all
+        if last or time.perf_counter() - self.plotted >= self.plot_every: self.write_pictures()
+    def after_fit(self):
+        if self.behind: self.write_pictures() # a budget that ran out between the last batch and the end of its epoch
+    def write_pictures(self):
+        "Rewrite losses.png and training.gif with every batch and epoch so far."
         fig = plot_gan_history(self.learn, smooth=max(1, min(50, len(self.dls.train))))
         buffer = io.BytesIO(); fig.savefig(buffer, format='png', dpi=100); plt.close(fig)
         atomic_save(self.out/'losses.png', lambda f: f.write(buffer.getvalue()))
-        save_generator(self.model.sampler, self.out/'generator.safetensors') # the weight average when training keeps one
         training_gif(self.learn.sample_grids.grids, self.out/'training.gif')
+        self.plotted, self.behind = time.perf_counter(), False
 
 # %% ../nbs/11a_cli_internals.ipynb #6bfbbf79
 EVAL_COLUMNS = ('fid', 'kid', 'precision', 'recall', 'classifier_score', 'confident', 'class_coverage')
@@ -354,6 +379,7 @@ def train(args, cbs=()) -> Path:
     args.processes = process_count()
     with processes(device), (_run_folder(out, new=not args.resume) if main else nullcontext()): # process 0 alone writes the run's files
         with main_process_first(): ds = _dataset(args) # a download, or a cache to fill: once, by process 0
+        if args.model == 'auto': _choose_model(args, ds)
         set_seed(args.seed, reproducible=True) # before the networks are built: their initial weights come from it
         generator, discriminator = _networks(args, ds)
         if args.conditional: args.classes = generator.classes # so that `gan-course sample --class` can take a name

@@ -4,7 +4,7 @@ import pytest
 from pathlib import Path
 import torch
 sys.path.insert(0, str(Path(__file__).parents[1]/'benchmarks'))
-import train_speed, train_options, step_profile, time_to_quality, host_overhead, stabilising_race, distributed_scaling, colour_screen
+import train_speed, train_options, step_profile, time_to_quality, host_overhead, stabilising_race, distributed_scaling, colour_screen, cli_default
 from gan_course.data import ImageSet
 
 CPU = torch.device('cpu')
@@ -141,3 +141,15 @@ def test_distributed_scaling_tabulates_against_one_process():
     reports = [dict(processes=1, images_per_s=600., epoch_s=[3., 2., 2.]), dict(processes=2, images_per_s=900., epoch_s=[3., 1.5, 1.5])]
     table = distributed_scaling.table(reports).splitlines()
     assert table[2] == '| 1 | 600 | 1.00 | 1.00 | 2.00 |' and table[3] == '| 2 | 900 | 1.50 | 0.75 | 1.50 |'
+
+
+def test_cli_default_tables_each_model_over_its_seeds_in_floors():
+    run = lambda model, seed, fid: dict(model=model, seed=seed, wall_s=100., epochs=10, training_s=90., n=359,
+                                        scores=dict(fid=fid, precision=.9, recall=.8, coverage=.7, confident=.5), floor=dict(fid=5.))
+    rows = cli_default.table([run('mlp', 0, 20.), run('dcgan', 0, 10.), run('mlp', 1, 30.), run('dcgan', 1, 14.)]).splitlines()
+    assert len(rows) == 4 and all(row.count('|') == rows[0].count('|') for row in rows)
+    assert rows[2].startswith('| mlp | 25 ± 7.1 | 5 ± 1.4 |') and rows[3].startswith('| dcgan | 12 ± 2.8 | 2.4 ± 0.57 |')
+
+
+def test_cli_default_stops_on_a_failed_command():
+    with pytest.raises(RuntimeError, match='exited 2.*--epochs must be at least 1'): cli_default.gan_course('train', '--data', 'digits', '--epochs', '0', '--out', 'never')

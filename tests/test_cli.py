@@ -4,7 +4,8 @@ from pathlib import Path
 import numpy as np, pytest, torch
 from PIL import Image
 
-from gan_course.cli import main, EVAL_COLUMNS
+from fastai.callback.core import Callback, CancelTrainException, CancelFitException
+from gan_course.cli import main, EVAL_COLUMNS, RunFiles
 from gan_course.stabilising import DEFAULT_RECIPE, DCGAN_RECIPE
 from gan_course.reliability import InjectNaN, InterruptAt, read_checkpoint
 from gan_course.sampling import load_generator, generate
@@ -159,6 +160,41 @@ def test_eval_every_needs_labels(tmp_path, capsys):
     assert 'unlabelled images' in capsys.readouterr().err and not (tmp_path/'run').exists()
 
 
+class GifFrames(Callback):
+    "After each epoch's files are written, note how many frames training.gif has."
+    order = RunFiles.order + 1
+    def __init__(self, out:Path): self.out, self.frames = out, []
+    def after_epoch(self):
+        with Image.open(self.out/'training.gif') as gif: self.frames.append(gif.n_frames)
+
+
+@pytest.mark.parametrize('plot_every, during', [(0, [1, 2, 3]), (3600, [1, 1, 3])])
+def test_the_pictures_of_the_whole_run_are_rewritten_by_time_and_at_the_end(tmp_path, monkeypatch, plot_every, during):
+    out, watch = tmp_path/'run', GifFrames(tmp_path/'run')
+    monkeypatch.setattr(RunFiles, 'plot_every', plot_every)
+    assert main(['train', '--data', 'digits', '--model', 'mlp', '--epochs', '3', '--out', str(out)], cbs=[watch]) == 0
+    assert watch.frames == during # the first epoch's pictures at once, then once plot_every seconds have passed, and the last epoch's
+    with Image.open(out/'training.gif') as gif: assert gif.n_frames == 3
+    assert len(list(csv.DictReader((out/'metrics.csv').open()))) == 3 # the cheap files after every epoch
+
+
+class StopsInEpoch2(Callback):
+    "End training in the middle of the second epoch, as `TimeBudget` does when the time is up."
+    order = 100
+    def after_batch(self):
+        if self.training and self.epoch == 1 and self.iter == 2: raise CancelTrainException()
+    def after_cancel_train(self): self.recorder.cancel_train = False
+    def after_epoch(self):
+        if self.epoch == 1: raise CancelFitException()
+
+
+def test_the_epoch_a_time_budget_ends_writes_the_pictures_before_its_checkpoint(tmp_path, monkeypatch):
+    out, watch = tmp_path/'run', GifFrames(tmp_path/'run')
+    monkeypatch.setattr(RunFiles, 'plot_every', 3600)
+    assert main(['train', '--data', 'digits', '--model', 'mlp', '--epochs', '5', '--out', str(out)], cbs=[watch, StopsInEpoch2()]) == 0
+    assert watch.frames == [1, 2] and len(list(csv.DictReader((out/'metrics.csv').open()))) == 2
+
+
 def _kept_one_good_epoch(out):
     "The run folder holds exactly epoch 1's files, complete and loadable, and no temporary file."
     assert [r['epoch'] for r in csv.DictReader((out/'metrics.csv').open())] == ['1']
@@ -264,7 +300,7 @@ def test_the_default_recipe_saves_the_averaged_generator(tmp_path):
     out = tmp_path/'default'
     assert main(['train', '--data', 'digits', '--epochs', '1', '--out', str(out)]) == 0
     settings = json.loads((out/'run.json').read_text())
-    assert {k: settings[k] for k in DCGAN_RECIPE} == DCGAN_RECIPE # the command line's default network: the DCGAN
+    assert {k: settings[k] for k in DCGAN_RECIPE} == DCGAN_RECIPE # --model auto's network for the 1,797 digits: the DCGAN
     saved, tensors = load_generator(out/'generator.safetensors').state_dict(), read_checkpoint(out/'checkpoint.safetensors')[0]
     for key, value in saved.items():
         assert torch.equal(value, tensors[f'averaged.generator.{key}'])
@@ -274,12 +310,40 @@ def test_the_default_recipe_saves_the_averaged_generator(tmp_path):
 def test_each_network_gets_its_raced_recipe(tmp_path):
     from gan_course.cli import _parser, _new_run, OTHER_NETWORKS
     def settings(*argv): return vars(_new_run(_parser().parse_args(['train', '--data', 'digits', '--out', str(tmp_path/'run'), *argv])))
-    assert {k: settings()[k] for k in DCGAN_RECIPE} == DCGAN_RECIPE
+    assert (settings()['model'], settings()['bs']) == ('auto', None) # chosen once the data is loaded
+    assert {k: settings('--model', 'dcgan')[k] for k in DCGAN_RECIPE} == DCGAN_RECIPE
     assert {k: settings('--model', 'mlp')[k] for k in DEFAULT_RECIPE} == DEFAULT_RECIPE
-    for argv in (['--conditional'], ['--size', '64'], ['--model', 'mlp', '--size', '64']):
+    for argv in (['--model', 'dcgan', '--conditional'], ['--model', 'dcgan', '--size', '64'], ['--model', 'mlp', '--size', '64']):
         assert {k: settings(*argv)[k] for k in OTHER_NETWORKS} == OTHER_NETWORKS, argv
     assert (settings('--model', 'mlp', '--bs', '32', '--ema', '0')['bs'], settings('--ema', '0')['ema']) == (32, 0)
     assert not (tmp_path/'run').exists()
+
+
+@pytest.mark.parametrize('n, shape, argv, recipe', [(4_000, (1, 28, 28), [], DEFAULT_RECIPE), (3_999, (1, 28, 28), [], DCGAN_RECIPE),
+                                                    (4_000, (3, 28, 28), [], DCGAN_RECIPE), (4_000, (1, 28, 28), ['--bs', '32'], {**DEFAULT_RECIPE, 'bs': 32})])
+def test_model_auto_trains_the_fully_connected_gan_on_many_28x28_grey_images_only(tmp_path, capsys, n, shape, argv, recipe):
+    from gan_course.cli import _parser, _new_run, _choose_model, MLP_FROM
+    from gan_course.data import ImageSet
+    args = _new_run(_parser().parse_args(['train', '--data', 'digits', '--out', str(tmp_path/'run'), *argv]))
+    _choose_model(args, ImageSet(torch.zeros((n, *shape), dtype=torch.uint8)))
+    assert {k: vars(args)[k] for k in recipe} == recipe and MLP_FROM == 4_000
+    assert capsys.readouterr().out.startswith(f"--model auto: {recipe['model']} for ")
+
+
+def test_model_auto_trains_the_fully_connected_gan_on_mnist(tmp_path, mnist_dir, monkeypatch, capsys):
+    monkeypatch.setenv('GAN_COURSE_DATA', str(mnist_dir))
+    assert main(['train', '--data', 'mnist', '--epochs', '1', '--out', str(tmp_path/'run')]) == 0
+    settings = json.loads((tmp_path/'run'/'run.json').read_text())
+    assert {k: settings[k] for k in DEFAULT_RECIPE} == DEFAULT_RECIPE and '--model auto: mlp for 10,000' in capsys.readouterr().out
+    assert load_generator(tmp_path/'run'/'generator.safetensors').config['kind'] == 'mlp'
+
+
+def test_model_auto_trains_a_conditional_dcgan(tmp_path):
+    from gan_course.cli import _parser, _new_run, _choose_model, OTHER_NETWORKS
+    from gan_course.data import ImageSet
+    args = _new_run(_parser().parse_args(['train', '--data', 'digits', '--conditional', '--out', str(tmp_path/'run')]))
+    _choose_model(args, ImageSet(torch.zeros((5_000, 1, 28, 28), dtype=torch.uint8)))
+    assert args.model == 'dcgan' and {k: vars(args)[k] for k in OTHER_NETWORKS} == OTHER_NETWORKS
 
 
 def test_a_run_from_before_the_stabilising_options_resumes_with_them_off(tmp_path):
