@@ -10,9 +10,10 @@ of the 1,797 scikit-learn digits, 6,000 of the 10,000 offline MNIST digits) and 
 of as many unseen validation images. OUT.json keeps every run's scores, epochs and times (written after each run); the
 table is mean ± sd over seeds. The first run also trains the scoring classifier, which is cached for the rest.
 """
-import argparse, csv, json, statistics, subprocess, sys, tempfile, time
+import argparse, csv, json, subprocess, sys, tempfile, time
 from pathlib import Path
 from gan_course.files import atomic_save
+from time_to_quality import mean_sd
 
 NEVER = 1_000_000 # an --eval-every no run reaches: train on the fit part, score nothing while training
 SCORES = ('fid', 'precision', 'recall', 'coverage', 'confident')
@@ -35,17 +36,13 @@ def one_run(model:str, seed:int, minutes:float, folder:Path, data='digits') -> d
     return dict(data=data, model=model, seed=seed, wall_s=round(wall, 1), epochs=len(rows), training_s=round(sum(float(r['seconds']) for r in rows), 1),
                 n=scored['n'], scores={k: scored['scores'][k] for k in SCORES}, floor={k: scored['floor'][k] for k in SCORES})
 
-def spread(values:list) -> str:
-    "mean ± sd of `values`."
-    return f"{statistics.mean(values):.3g} ± {statistics.stdev(values):.2g}" if len(values) > 1 else f"{values[0]:.3g}"
-
 def table(runs:list) -> str:
-    "A markdown table: per model, mean ± sd over seeds of FID (and as a multiple of the floor), the other scores, epochs and wall time."
+    "A markdown table: per model, mean ± sd over seeds of FID (and as a multiple of the floor), the other scores, epochs and times."
     lines = ['| model | FID | FID / floor | ' + ' | '.join(SCORES[1:]) + ' | epochs | training s | wall s |', '|---' * (len(SCORES) + 5) + '|']
     for model in dict.fromkeys(r['model'] for r in runs):
         mine = [r for r in runs if r['model'] == model]
-        cells = [spread([r['scores']['fid'] for r in mine]), spread([r['scores']['fid'] / r['floor']['fid'] for r in mine]),
-                 *(spread([r['scores'][k] for r in mine]) for k in SCORES[1:]), *(spread([r[k] for r in mine]) for k in ('epochs', 'training_s', 'wall_s'))]
+        cells = [mean_sd([r['scores']['fid'] for r in mine], 1), mean_sd([r['scores']['fid'] / r['floor']['fid'] for r in mine], 1),
+                 *(mean_sd([r['scores'][k] for r in mine], 2) for k in SCORES[1:]), *(mean_sd([r[k] for r in mine]) for k in ('epochs', 'training_s', 'wall_s'))]
         lines.append(f"| {model} | " + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 

@@ -15,7 +15,7 @@ saved as OUT.json (`--tables-from OUT.json` prints the tables again); OUT.png pl
 import argparse, json, warnings
 warnings.filterwarnings('ignore')
 import torch
-from time_to_quality import race, table, plot, quiet_fit, PyTorchExample
+from time_to_quality import race, table, plot, quiet_fit, PyTorchExample, mean_sd
 from gan_course.data import mnist, gan_dataloaders
 from gan_course.models import CPU_RECIPE
 from gan_course.metrics import split_for_scoring, scorer_for
@@ -66,11 +66,7 @@ def final_table(finals) -> str:
     names = list(next(iter(finals.values())))
     lines = ['| recipe | ' + ' | '.join(SCORES) + ' |', '|---|' + '---|' * len(SCORES)]
     for name in names:
-        cells = []
-        for key in SCORES:
-            values = torch.tensor([finals[seed][name][key] for seed in finals], dtype=torch.float64)
-            digits = 1 if key == 'fid' else 2
-            cells.append(f"{values.mean():.{digits}f}" + (f" ± {values.std():.{digits}f}" if len(values) > 1 else ''))
+        cells = [mean_sd([finals[seed][name][key] for seed in finals], 1 if key == 'fid' else 2) for key in SCORES]
         lines.append(f"| {name} | " + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 

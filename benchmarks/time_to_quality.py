@@ -115,21 +115,22 @@ def fid_at(curve, seconds):
     return before[-1] if before else None
 
 
-def _mean_sd(values) -> str:
-    "`values` as 'mean ± sd' (just the value for one)."
+def mean_sd(values, digits=0) -> str:
+    "`values` as 'mean ± sd' (the sample sd) with `digits` decimals; just the mean for one value."
     values = torch.tensor(values, dtype=torch.float64)
-    return f"{values.mean():.0f}" if len(values) == 1 else f"{values.mean():.0f} ± {values.std():.0f}"
+    mean = f"{values.mean():.{digits}f}"
+    return mean if len(values) == 1 else f"{mean} ± {values.std():.{digits}f}"
 
 def _time_cell(curves, level, minutes) -> str:
     "Seconds to FID < `level` over the seeds' `curves`, with how many seeds got there."
     hits = [t for t in (first_below(c, level) for c in curves) if t is not None]
     if not hits: return f'not within {minutes:g} min'
-    return _mean_sd(hits) + (f' ({len(hits)} of {len(curves)} seeds)' if len(hits) < len(curves) else '')
+    return mean_sd(hits) + (f' ({len(hits)} of {len(curves)} seeds)' if len(hits) < len(curves) else '')
 
 def _fid_cell(curves, seconds) -> str:
     "The FID at `seconds` of training, mean ± sd over the seeds' `curves`."
     fids = [fid_at(c, seconds) for c in curves]
-    return '-' if None in fids else _mean_sd(fids)
+    return '-' if None in fids else mean_sd(fids)
 
 def table(runs, threshold, level, minutes, floor):
     "A markdown table over the seeds in `runs` ({seed: {recipe: curve}}): seconds to the threshold and to the level, FID at fixed times, best FID, as mean ± sd."
@@ -140,7 +141,7 @@ def table(runs, threshold, level, minutes, floor):
     for name, curves in by_recipe.items():
         fids = ' | '.join(_fid_cell(curves, m * 60) for m in marks)
         lines.append(f"| {name} | {_time_cell(curves, threshold, minutes)} | {_time_cell(curves, level, minutes)} | {fids} | "
-                     f"{_mean_sd([min(f for _, f in c) for c in curves])} |")
+                     f"{mean_sd([min(f for _, f in c) for c in curves])} |")
     return '\n'.join(lines) + (f"\n\nmean ± sd over seeds {', '.join(map(str, runs))}; the floor (real images vs the validation reference, same n) "
                                 f"FID {floor:.1f}; threshold {threshold:.1f} ({threshold / floor:.3g}x the floor); level {level:g}")
 

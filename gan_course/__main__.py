@@ -25,7 +25,8 @@ def main(argv:list|None=None) -> int:
 # %% ../nbs/11b_commands.ipynb #1b04dc84
 def _leave(status:int) -> int:
     "`status`, for a single process; under torchrun, flush the output and end the process with `status` at once."
-    if int(os.environ.get('WORLD_SIZE', 1)) == 1: return status
+    from gan_course.distributed import process_count # loaded already, with the command
+    if process_count() == 1: return status
     sys.stdout.flush(); sys.stderr.flush()
     os._exit(status) # skips Python's shutdown, during which a gloo worker thread can abort the process
 

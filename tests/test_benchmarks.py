@@ -148,7 +148,7 @@ def test_cli_default_tables_each_model_over_its_seeds_in_floors():
                                         scores=dict(fid=fid, precision=.9, recall=.8, coverage=.7, confident=.5), floor=dict(fid=5.))
     rows = cli_default.table([run('mlp', 0, 20.), run('dcgan', 0, 10.), run('mlp', 1, 30.), run('dcgan', 1, 14.)]).splitlines()
     assert len(rows) == 4 and all(row.count('|') == rows[0].count('|') for row in rows)
-    assert rows[2].startswith('| mlp | 25 ± 7.1 | 5 ± 1.4 |') and rows[3].startswith('| dcgan | 12 ± 2.8 | 2.4 ± 0.57 |')
+    assert rows[2].startswith('| mlp | 25.0 ± 7.1 | 5.0 ± 1.4 | 0.90 ± 0.00 |') and rows[3].startswith('| dcgan | 12.0 ± 2.8 | 2.4 ± 0.6 |')
 
 
 def test_cli_default_stops_on_a_failed_command():
